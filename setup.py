@@ -1,0 +1,44 @@
+from pathlib import Path
+
+from setuptools import setup
+
+about = {}
+exec(Path("blox_gym/_version.py").read_text(), about)
+
+setup(
+    name="blox-gym",
+    version=about["__version__"],
+    description="The Blox macro NAS benchmark as a Zarr table, Gymnasium environments, "
+                "accuracy predictors and NAS agents",
+    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "predictors", "agents"],
+    package_data={"blox_gym": ["py.typed"]},
+    install_requires=[
+        "numpy>=1.26",
+        "scipy>=1.11",
+        "zarr>=3.0.8",
+        "fsspec>=2024.2",
+        "pyyaml>=6.0",
+        "tqdm>=4.64",
+        "pandas>=2.1",
+        "pyarrow>=15",
+        "matplotlib>=3.8",
+        "torch>=2.2",
+        "torch-geometric>=2.5",
+        "gymnasium>=1.0",
+        "stable-baselines3>=2.4",
+        "sb3-contrib>=2.4",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "hypothesis>=6.90", "pytest-xdist>=3.5"],
+        "ray": ["ray[default]>=2.9"],
+    },
+    entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3.11",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)
