@@ -1,0 +1,331 @@
+"""The Zarr store (schema version 1): writing it atomically, opening and validating it.
+
+All per-model arrays are indexed by model id (``blox_gym.space``).  Metrics are stored
+exactly at the release's precision:
+
+* accuracies as ``uint16`` counts of correctly classified images (train 45,000,
+  validation 5,000, test 10,000 images), 65,535 = missing;
+* losses as ``uint32`` micro-units (value x 10**6), 2**32 - 1 = missing;
+* times, latencies and signatures as ``float32`` with NaN = missing.
+
+:func:`write_store` takes plain float arrays (percent, seconds, NaN = missing) and does
+the encoding; :class:`blox_gym.table.Table` decodes.  The layout is documented in
+``data/README.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from blox_gym import space
+from blox_gym._version import __version__
+
+SCHEMA_VERSION = 1
+EPOCHS = 200
+BASE_CURVES = ("val_top1",)
+BASE_SCALARS = ("test_top1", "train_time_s")
+EXT_CURVES = ("train_top1", "train_loss", "train_top5", "val_loss", "val_top5")
+EXT_SCALARS = ("test_loss", "test_top5")
+TRAINING = BASE_CURVES + BASE_SCALARS + EXT_CURVES + EXT_SCALARS
+STATIC = ("params", "flops", "model_hash", "arch", "raw_to_model")
+ENV_KEYS = ("codebase_commit", "codebase_version", "cuda", "driver", "gpu", "platform",
+            "ptflops_version", "python", "torch_commit", "torch_cuda_version", "torch_version",
+            "torchvision_version")
+DEVICE_NAME = re.compile(r"^[a-zA-Z0-9-]+$")
+
+ACC_MISSING = np.iinfo(np.uint16).max
+LOSS_MISSING = np.iinfo(np.uint32).max
+CURVE_CHUNK_MODELS = 2048
+
+METRICS = {  # name -> (unit, split, epoch convention)
+    "val_top1": ("percent", "validation, 5,000 images held out of the training set", "epochs 1..200"),
+    "test_top1": ("percent", "test, 10,000 images, weights of the best-validation epoch", "after training"),
+    "train_time_s": ("seconds", "wall time of 200 train+validate epochs", "whole run"),
+    "train_top1": ("percent", "training, 45,000 augmented images, running average", "epochs 1..200"),
+    "train_top5": ("percent", "training, 45,000 augmented images, running average", "epochs 1..200"),
+    "train_loss": ("cross-entropy", "training, 45,000 augmented images, running average", "epochs 1..200"),
+    "val_top5": ("percent", "validation, 5,000 images", "epochs 1..200"),
+    "val_loss": ("cross-entropy", "validation, 5,000 images", "epochs 1..200"),
+    "test_top5": ("percent", "test, 10,000 images, weights of the best-validation epoch", "after training"),
+    "test_loss": ("cross-entropy", "test, 10,000 images, weights of the best-validation epoch", "after training"),
+    "params": ("count", "trainable parameters", "static"),
+    "flops": ("MACs", "ptflops multiply-accumulates on one 3x32x32 image", "static"),
+    "latency": ("milliseconds", "inference latency per batch on the named device", "static"),
+    "signatures": ("noise-to-signal ratio", "blockwise distillation loss of each block", "after N distillation epochs"),
+}
+
+
+class StoreError(ValueError):
+    """A store that is missing, corrupt, or of an unknown schema."""
+
+
+def images_for(name: str) -> int:
+    """Images behind an accuracy column, by the release's name rule."""
+    return 45_000 if "train" in name else 5_000 if "val" in name else 10_000
+
+
+def is_accuracy(name: str) -> bool:
+    return "top" in name
+
+
+def encode_accuracy(name: str, values: np.ndarray) -> np.ndarray:
+    """Percentages -> uint16 counts; raises if a value is off its quantisation grid."""
+    values = np.asarray(values, dtype=np.float64)
+    n = images_for(name)
+    missing = np.isnan(values)
+    counts = np.rint(np.where(missing, 0, values) * n / 100)
+    off = ~missing & ((np.abs(counts * 100 / n - values) > 5.1e-4) | (counts < 0) | (counts > n))
+    if off.any():
+        where = tuple(int(i) for i in np.argwhere(off)[0])
+        raise ValueError(f"{name}{list(where)} = {values[where]!r} is not an accuracy on the "
+                         f"grid of {n:,} images (multiples of {100 / n:.5g} percent in 0..100)")
+    return np.where(missing, ACC_MISSING, counts).astype(np.uint16)
+
+
+def decode_accuracy(name: str, counts: np.ndarray) -> np.ndarray:
+    """uint16 counts -> percent rounded to 3 decimals (float64, NaN where missing)."""
+    n = images_for(name)
+    acc = np.rint(counts.astype(np.float64) * (100_000 / n)) / 1000
+    return np.where(counts == ACC_MISSING, np.nan, acc)
+
+
+def encode_loss(name: str, values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    micro = np.rint(np.where(missing, 0, values) * 1e6)
+    bad = ~missing & ((micro < 0) | (micro >= LOSS_MISSING))
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}{list(where)} = {values[where]!r} is not a loss in 0..4294")
+    return np.where(missing, LOSS_MISSING, micro).astype(np.uint32)
+
+
+def decode_loss(micro: np.ndarray) -> np.ndarray:
+    return np.where(micro == LOSS_MISSING, np.nan, micro.astype(np.float64) / 1e6)
+
+
+def encode(name: str, values: np.ndarray) -> np.ndarray:
+    if is_accuracy(name):
+        return encode_accuracy(name, values)
+    if "loss" in name:
+        return encode_loss(name, values)
+    return np.asarray(values, dtype=np.float32)
+
+
+def decode(name: str, stored: np.ndarray) -> np.ndarray:
+    if is_accuracy(name):
+        return decode_accuracy(name, stored)
+    if "loss" in name:
+        return decode_loss(stored)
+    return stored.astype(np.float64)
+
+
+def hash_bytes(hashes: np.ndarray) -> np.ndarray:
+    """32-hex strings -> (N, 16) uint8."""
+    return np.frombuffer(bytes.fromhex("".join(hashes.tolist())), dtype=np.uint8).reshape(-1, 16)
+
+
+def hash_strings(raw: np.ndarray) -> np.ndarray:
+    return np.array([bytes(r).hex() for r in raw], dtype="<U32")
+
+
+# ---------------------------------------------------------------- writing
+
+def _is_local(path: str | os.PathLike) -> bool:
+    return "://" not in str(path) or str(path).startswith("file://")
+
+
+def _local_path(path: str | os.PathLike) -> Path:
+    text = str(path)
+    return Path(text[len("file://"):] if text.startswith("file://") else text).expanduser()
+
+
+def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs: Mapping[str, Any],
+                *, overwrite: bool = False, progress: bool = True) -> str:
+    """Write a complete store atomically and return its path.
+
+    ``arrays``: training metrics ``[seed, model(, epoch)]`` in percent / seconds / loss
+    units with NaN for missing values (``val_top1``, ``test_top1`` and ``train_time_s`` are
+    required, the extended ones optional); ``params`` and ``flops`` ``[model]``;
+    ``latency/<device>`` ``[model]`` in milliseconds; ``signatures`` ``[stage, block, k]``.
+    ``attrs`` must hold ``name``, ``seeds`` (list of ints), ``source`` (dict with ``kind``)
+    and ``licence``; optional ``env`` ({seed: {12 env keys}}) and ``signature_epochs``.
+
+    The store is built in a temporary sibling and renamed into place; a failure leaves
+    nothing behind.  Model hashes, canonical vectors and ``raw_to_model`` are added here.
+    """
+    import zarr
+    from tqdm.auto import tqdm
+
+    arrays = dict(arrays)
+    meta = _validated_attrs(arrays, attrs)
+    final = str(path)
+    if _is_local(final):
+        target = _local_path(final)
+        if target.exists() and not overwrite:
+            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = str(target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+    else:
+        tmp = final.rstrip("/") + f".partial-{uuid.uuid4().hex[:8]}"
+    try:
+        root = zarr.open_group(tmp, mode="w", zarr_format=3)
+        names = sorted(arrays)
+        for name in tqdm(names, desc="writing store", unit="array",
+                         disable=None if progress else True):
+            values = arrays[name]
+            if name in TRAINING:
+                stored = encode(name, values)
+            elif name in ("params", "flops"):
+                stored = np.asarray(values, dtype=np.int64)
+            else:
+                stored = np.asarray(values, dtype=np.float32)
+            chunks = stored.shape
+            if stored.ndim == 3 and name != "signatures":
+                chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
+            elif stored.ndim == 2 and name in TRAINING:
+                chunks = (1, stored.shape[1])
+            root.create_array(name, data=stored, chunks=chunks)
+        root.create_array("model_hash", data=hash_bytes(space.model_hashes()))
+        root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8))
+        root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
+                          chunks=(space.N_RAW,))
+        root.attrs.update(meta)
+        _commit(tmp, final, overwrite)
+    except BaseException:
+        _remove(tmp)
+        raise
+    return final
+
+
+def _commit(tmp: str, final: str, overwrite: bool) -> None:
+    if _is_local(final):
+        target = _local_path(final)
+        old = None
+        if target.exists():
+            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    else:
+        import fsspec
+
+        fs, _ = fsspec.core.url_to_fs(final)
+        if fs.exists(final):
+            fs.rm(final, recursive=True)
+        fs.mv(tmp, final, recursive=True)
+
+
+def _remove(path: str) -> None:
+    if _is_local(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        import fsspec
+
+        fs, _ = fsspec.core.url_to_fs(path)
+        if fs.exists(path):
+            fs.rm(path, recursive=True)
+
+
+def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
+    for key in ("name", "seeds", "source", "licence"):
+        if key not in attrs:
+            raise ValueError(f"store attrs need {key!r}; got {sorted(attrs)}")
+    seeds = [int(s) for s in attrs["seeds"]]
+    n_seeds, n = len(seeds), space.N_MODELS
+    for name in ("val_top1", "test_top1", "train_time_s"):
+        if name not in arrays:
+            raise ValueError(f"a store needs the base array {name!r}")
+    devices = []
+    for name, values in arrays.items():
+        shape = np.shape(values)
+        if name in BASE_CURVES + EXT_CURVES:
+            expected = (n_seeds, n, shape[2] if len(shape) == 3 else EPOCHS)
+        elif name in BASE_SCALARS + EXT_SCALARS:
+            expected = (n_seeds, n)
+        elif name in ("params", "flops"):
+            expected = (n,)
+        elif name.startswith("latency/"):
+            device = name.split("/", 1)[1]
+            if not DEVICE_NAME.match(device):
+                raise ValueError(f"device name {device!r} must match [a-zA-Z0-9-]+")
+            devices.append(device)
+            expected = (n,)
+        elif name == "signatures":
+            expected = (space.N_STAGES, space.N_BLOCKS, len(attrs.get("signature_epochs", ())))
+        else:
+            raise ValueError(f"unknown array {name!r}; allowed: {', '.join(TRAINING)}, params, "
+                             f"flops, latency/<device>, signatures")
+        if tuple(shape) != expected:
+            raise ValueError(f"array {name!r} has shape {tuple(shape)}, expected {expected}")
+    epochs = np.shape(arrays["val_top1"])[2]
+    missing = {name: int(np.isnan(np.asarray(v, dtype=np.float64)).any(axis=tuple(
+        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in TRAINING}
+    env = {str(k): {key: str(v.get(key, "")) for key in ENV_KEYS}
+           for k, v in dict(attrs.get("env", {})).items()}
+    metrics = {name: dict(zip(("unit", "split", "epoch"), METRICS[name.split("/")[0]]))
+               for name in arrays}
+    for name in metrics:
+        if name in TRAINING:
+            metrics[name]["encoding"] = (
+                f"uint16 count of {images_for(name):,} images; percent = count * 100 / "
+                f"{images_for(name)}, rounded to 3 decimals; {ACC_MISSING} = missing"
+                if is_accuracy(name) else
+                f"uint32 micro-units; value = stored / 1e6; {LOSS_MISSING} = missing"
+                if "loss" in name else "float32 seconds; NaN = missing")
+    meta = {key: value for key, value in dict(attrs).items() if key not in ("env",)}
+    meta.update({
+        "schema_version": SCHEMA_VERSION,
+        "seeds": seeds,
+        "epochs": int(epochs),
+        "devices": sorted(devices),
+        "env": env,
+        "extended": [name for name in EXT_CURVES + EXT_SCALARS if name in arrays],
+        "missing_models": missing,
+        "metrics": metrics,
+        "created_by": f"blox-gym {__version__}",
+        "n_models": space.N_MODELS,
+    })
+    return meta
+
+
+# ---------------------------------------------------------------- opening
+
+def open_store(path: str | os.PathLike):
+    """Open a store read-only and check its schema; ``StoreError`` names what is wrong."""
+    import zarr
+
+    text = str(path)
+    if _is_local(text) and not _local_path(text).exists():
+        raise StoreError(f"{text}: no such store (run `blox-gym data synth --out {text}` or "
+                         f"`blox-gym data import`)")
+    try:
+        root = zarr.open_group(text if not _is_local(text) else str(_local_path(text)), mode="r")
+    except Exception as err:  # zarr raises several types for "not a group"
+        raise StoreError(f"{text}: not a blox-gym Zarr store ({type(err).__name__}: {err})") from err
+    version = root.attrs.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise StoreError(f"{text}: schema version {version!r} is not supported "
+                         f"(this blox-gym reads version {SCHEMA_VERSION})")
+    present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+    required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC)
+    required |= set(root.attrs.get("extended", []))
+    required |= {f"latency/{d}" for d in root.attrs.get("devices", [])}
+    lacking = sorted(required - present)
+    if lacking:
+        raise StoreError(f"{text}: missing array(s) {', '.join(lacking)}")
+    return root
+
+
+def _latency_keys(root) -> list[str]:
+    if "latency" not in root.group_keys():
+        return []
+    return list(root["latency"].array_keys())
