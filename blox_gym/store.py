@@ -35,6 +35,7 @@ EXT_CURVES = ("train_top1", "train_loss", "train_top5", "val_loss", "val_top5")
 EXT_SCALARS = ("test_loss", "test_top5")
 TRAINING = BASE_CURVES + BASE_SCALARS + EXT_CURVES + EXT_SCALARS
 STATIC = ("params", "flops", "model_hash", "arch", "raw_to_model")
+DERIVED = ("val_top1_best",)  # [seed, model] best validation count over all epochs
 ENV_KEYS = ("codebase_commit", "codebase_version", "cuda", "driver", "gpu", "platform",
             "ptflops_version", "python", "torch_commit", "torch_cuda_version", "torch_version",
             "torchvision_version")
@@ -84,9 +85,16 @@ def encode_accuracy(name: str, values: np.ndarray) -> np.ndarray:
     off = ~missing & ((np.abs(counts * 100 / n - values) > 5.1e-4) | (counts < 0) | (counts > n))
     if off.any():
         where = tuple(int(i) for i in np.argwhere(off)[0])
-        raise ValueError(f"{name}{list(where)} = {values[where]!r} is not an accuracy on the "
+        raise ValueError(f"{name}{list(where)} = {float(values[where])!r} is not an accuracy on the "
                          f"grid of {n:,} images (multiples of {100 / n:.5g} percent in 0..100)")
     return np.where(missing, ACC_MISSING, counts).astype(np.uint16)
+
+
+def best_counts(counts: np.ndarray) -> np.ndarray:
+    """Highest count over the last (epoch) axis, ignoring missing entries."""
+    present = counts != ACC_MISSING
+    best = np.where(present, counts, 0).max(axis=-1)
+    return np.where(present.any(axis=-1), best, ACC_MISSING).astype(np.uint16)
 
 
 def decode_accuracy(name: str, counts: np.ndarray) -> np.ndarray:
@@ -103,7 +111,7 @@ def encode_loss(name: str, values: np.ndarray) -> np.ndarray:
     bad = ~missing & ((micro < 0) | (micro >= LOSS_MISSING))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}{list(where)} = {values[where]!r} is not a loss in 0..4294")
+        raise ValueError(f"{name}{list(where)} = {float(values[where])!r} is not a loss in 0..4294")
     return np.where(missing, LOSS_MISSING, micro).astype(np.uint32)
 
 
@@ -153,7 +161,8 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
 
     ``arrays``: training metrics ``[seed, model(, epoch)]`` in percent / seconds / loss
     units with NaN for missing values (``val_top1``, ``test_top1`` and ``train_time_s`` are
-    required, the extended ones optional); ``params`` and ``flops`` ``[model]``;
+    required, the extended ones optional); ``params`` and ``flops`` ``[model]`` (computed
+    with :mod:`blox_gym.costs` when absent, and listed in ``attrs["computed_static"]``);
     ``latency/<device>`` ``[model]`` in milliseconds; ``signatures`` ``[stage, block, k]``.
     ``attrs`` must hold ``name``, ``seeds`` (list of ints), ``source`` (dict with ``kind``)
     and ``licence``; optional ``env`` ({seed: {12 env keys}}) and ``signature_epochs``.
@@ -165,7 +174,14 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     from tqdm.auto import tqdm
 
     arrays = dict(arrays)
+    computed = [name for name in ("params", "flops") if name not in arrays]
+    if computed:  # exact counts from the network definition
+        from blox_gym import costs
+
+        columns = {"params": 0, "flops": 2}
+        arrays.update({name: costs.model_costs()[:, columns[name]] for name in computed})
     meta = _validated_attrs(arrays, attrs)
+    meta["computed_static"] = computed
     final = str(path)
     if _is_local(final):
         target = _local_path(final)
@@ -193,6 +209,9 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
             elif stored.ndim == 2 and name in TRAINING:
                 chunks = (1, stored.shape[1])
             root.create_array(name, data=stored, chunks=chunks)
+            if name == "val_top1":
+                best = best_counts(stored)
+                root.create_array("val_top1_best", data=best, chunks=(1, best.shape[1]))
         root.create_array("model_hash", data=hash_bytes(space.model_hashes()))
         root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8))
         root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
@@ -316,7 +335,7 @@ def open_store(path: str | os.PathLike):
         raise StoreError(f"{text}: schema version {version!r} is not supported "
                          f"(this blox-gym reads version {SCHEMA_VERSION})")
     present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
-    required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC)
+    required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC) | set(DERIVED)
     required |= set(root.attrs.get("extended", []))
     required |= {f"latency/{d}" for d in root.attrs.get("devices", [])}
     lacking = sorted(required - present)

@@ -4,3 +4,47 @@ import tempfile
 # Keep the suite hermetic: caches and the default table live in one scratch folder per run,
 # unless the caller points BLOX_GYM_DATA somewhere on purpose.
 os.environ.setdefault("BLOX_GYM_DATA", tempfile.mkdtemp(prefix="blox-gym-tests-"))
+
+import numpy as np
+import pytest
+
+from blox_gym import costs, space, store
+
+SMALL_EPOCHS = 20
+
+
+def small_arrays(seed: int = 0) -> tuple[dict, dict]:
+    """A full-size table with short curves and random values on the release's grids.
+
+    Two seeds; extended train metrics for seed 0 only; one latency device; signatures.
+    """
+    rng = np.random.default_rng(seed)
+    n, e = space.N_MODELS, SMALL_EPOCHS
+    val = rng.integers(1500, 4000, (2, n, e)) / 50
+    train_top1 = rng.integers(10_000, 40_000, (2, n, e)) / 450
+    train_top1[1] = np.nan
+    loss = np.round(rng.uniform(0.5, 4.5, (2, n, e)), 6)
+    loss[1] = np.nan
+    arrays = {
+        "val_top1": val,
+        "test_top1": rng.integers(6500, 7800, (2, n)) / 100,
+        "train_time_s": rng.integers(1500, 6000, (2, n)).astype(float),
+        "train_top1": np.round(train_top1, 3),
+        "train_loss": loss,
+        "params": costs.model_costs()[:, 0],
+        "flops": costs.model_costs()[:, 2],
+        "latency/dev-a": rng.uniform(1, 10, n).astype(np.float32),
+        "signatures": rng.uniform(0, 1, (3, 45, 2)).astype(np.float32),
+    }
+    attrs = {"name": "test-table", "seeds": [0, 3], "source": {"kind": "test"},
+             "licence": "none", "signature_epochs": [1, 10],
+             "env": {0: {"python": "3.11"}, 3: {"python": "3.12"}}}
+    return arrays, attrs
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory):
+    arrays, attrs = small_arrays()
+    path = tmp_path_factory.mktemp("stores") / "small.zarr"
+    store.write_store(path, arrays, attrs, progress=False)
+    return str(path), arrays

@@ -1,0 +1,403 @@
+"""Query API over a blox-gym store, with the original ``blox.Dataset`` semantics.
+
+Every query takes *models* as
+
+* a model id (``int``) or a 1-D integer ``numpy`` array of ids,
+* an architecture: the nested form, a flat list/tuple of 15 ints, or an ``(N, 15)`` array
+  (isomorphic architectures give the same answer),
+* a model hash (a 32-hex string) or a list / 1-D string array of hashes,
+
+and returns a Python scalar for one model or a ``numpy`` array for many.  A 1-D numpy
+array is always read as model ids; pass one flat architecture as a list or an ``(1, 15)``
+array.  **Invalid architectures raise** ``ValueError`` (scalar and vectorized alike); use
+``blox_gym.space.is_valid`` to filter first.
+
+``seed`` selects the training seed: an ``int`` from :attr:`Table.seeds`, ``"mean"`` for the
+average over seeds, or a ``numpy.random.Generator`` that draws one seed per model.
+Accuracies are percent (1.0 = 1 %), losses cross-entropy, times seconds, latency ms.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blox_gym import paths, space, store
+
+DEFAULT_NAME = "blox-synthetic-v1.zarr"
+
+
+class Table:
+    """A read-only Blox benchmark table.  Open with :func:`open_table`."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = str(path)
+        self._root = store.open_store(self.path)
+        self.attrs: dict[str, Any] = dict(self._root.attrs)
+        self.seeds: list[int] = [int(s) for s in self.attrs["seeds"]]
+        self.epochs: int = int(self.attrs["epochs"])
+        self.devices: list[str] = list(self.attrs.get("devices", []))
+        self.extended: list[str] = list(self.attrs.get("extended", []))
+        self._cache: dict = {}
+
+    # ------------------------------------------------------------ metadata
+
+    @property
+    def name(self) -> str:
+        return str(self.attrs["name"])
+
+    @property
+    def source(self) -> dict:
+        """Where the data comes from: ``{"kind": "synthetic" | "official", ...}``."""
+        return dict(self.attrs["source"])
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.source.get("kind") == "synthetic"
+
+    @property
+    def label(self) -> str:
+        """Short description for titles and CLI output; says when the data is synthetic."""
+        kind = "SYNTHETIC surrogate, not measured" if self.is_synthetic else self.source.get("kind")
+        return f"{self.name} ({kind})"
+
+    def __repr__(self) -> str:
+        return (f"<Table {self.label}: {space.N_MODELS:,} models, seeds {self.seeds}, "
+                f"{self.epochs} epochs, devices {self.devices}, at {self.path}>")
+
+    def __getstate__(self):
+        return {"path": self.path}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"])
+
+    # ------------------------------------------------------------ model resolution
+
+    @cached_property
+    def _hash_lookup(self) -> dict[str, int]:
+        hashes = store.hash_strings(self._static("model_hash"))
+        return {h: i for i, h in enumerate(hashes.tolist())}
+
+    def ids(self, models) -> tuple[np.ndarray, bool]:
+        """Resolve ``models`` to ``(int64 model ids, was_scalar)``; see the module docstring."""
+        if isinstance(models, (int, np.integer)) and not isinstance(models, bool):
+            return _check_ids(np.array([models], dtype=np.int64)), True
+        if isinstance(models, str):
+            return np.array([self._from_hash(models)], dtype=np.int64), True
+        if isinstance(models, np.ndarray):
+            if models.ndim == 1 and models.dtype.kind in "iu":
+                return _check_ids(models.astype(np.int64)), False
+            if models.ndim == 1 and models.dtype.kind in "UO":
+                return np.array([self._from_hash(h) for h in models], dtype=np.int64), False
+            if models.ndim == 0 and models.dtype.kind in "iu":
+                return _check_ids(models.reshape(1).astype(np.int64)), True
+        elif isinstance(models, (list, tuple)) and models and all(isinstance(m, str) for m in models):
+            return np.array([self._from_hash(h) for h in models], dtype=np.int64), False
+        try:
+            ids = space.model_id(models)
+        except ValueError as err:
+            if isinstance(models, (list, tuple)) and all(
+                    isinstance(m, (int, np.integer)) for m in models):
+                raise ValueError(f"{err} (to pass model ids, use a numpy int array)") from None
+            raise
+        single = np.ndim(ids) == 0
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        if (ids < 0).any():
+            bad = space.to_flat(models)
+            bad = (bad if single else bad[np.flatnonzero(ids < 0)[0]]).tolist()
+            raise ValueError(f"{int((ids < 0).sum())} invalid architecture(s) (a stage with "
+                             f"previous = input = skip = 0), e.g. {bad}")
+        return ids, single
+
+    def _from_hash(self, h: str) -> int:
+        try:
+            return self._hash_lookup[str(h).lower()]
+        except KeyError:
+            raise ValueError(f"{h!r} is not the hash of a Blox model") from None
+
+    # ------------------------------------------------------------ raw access
+
+    def _seed_index(self, seed: int) -> int:
+        try:
+            return self.seeds.index(int(seed))
+        except (ValueError, TypeError):
+            raise ValueError(f"seed {seed!r} is not in this table; available: {self.seeds}, "
+                             f"'mean', or a numpy Generator") from None
+
+    def _stored(self, name: str, seed_index: int) -> np.ndarray:
+        """The stored (encoded) array of one seed, loaded whole on first use."""
+        key = (name, seed_index)
+        if key not in self._cache:
+            if name not in self._root.array_keys():
+                raise ValueError(f"this table has no {name!r} (extended metrics: "
+                                 f"{self.extended or 'none'})")
+            self._cache[key] = self._read(name)[seed_index]
+        return self._cache[key]
+
+    def _read(self, name: str):
+        """The zarr array ``name``, after checking that none of its chunks is missing."""
+        array = self._root[name]
+        if array.nchunks_initialized != array.nchunks:
+            raise store.StoreError(f"{self.path}: array {name!r} has "
+                                   f"{array.nchunks - array.nchunks_initialized} of "
+                                   f"{array.nchunks} chunks missing; rebuild or re-import it")
+        return array
+
+    def load(self, metrics: str = "base") -> "Table":
+        """Load every seed of the ``"base"`` or ``"all"`` training metrics into memory now."""
+        names = store.BASE_CURVES + store.BASE_SCALARS
+        if metrics == "all":
+            names += tuple(self.extended)
+        elif metrics != "base":
+            raise ValueError(f"metrics must be 'base' or 'all', got {metrics!r}")
+        for name in names:
+            for i in range(len(self.seeds)):
+                self._stored(name, i)
+        return self
+
+    def _best_counts(self, name: str, seed_index: int, lowest: bool = False) -> np.ndarray:
+        key = (name, seed_index, "best", lowest)
+        if key not in self._cache:
+            if name == "val_top1":  # precomputed in the store: no curve read needed
+                self._cache[key] = self._stored("val_top1_best", seed_index)
+            else:
+                self._cache[key] = _reduce_epochs(self._stored(name, seed_index), name, lowest)
+        return self._cache[key]
+
+    def _curve_value(self, name: str, ids: np.ndarray, si: int, epoch: int | None,
+                     best: bool, lowest: bool) -> np.ndarray:
+        if epoch is None and best:
+            return store.decode(name, self._best_counts(name, si, lowest)[ids])
+        e = self._epoch(epoch)
+        data = self._stored(name, si)
+        if best:
+            return store.decode(name, _reduce_epochs(data[ids, :e], name, lowest))
+        return store.decode(name, data[ids, e - 1])
+
+    def _epoch(self, epoch: int | None) -> int:
+        if epoch is None:
+            return self.epochs
+        if not isinstance(epoch, (int, np.integer)) or not 1 <= epoch <= self.epochs:
+            raise ValueError(f"epoch must be an int in 1..{self.epochs} (or None for all), "
+                             f"got {epoch!r}")
+        return int(epoch)
+
+    def _per_seed(self, fetch, ids: np.ndarray, seed) -> np.ndarray:
+        """Evaluate ``fetch(ids, seed_index)`` under the ``seed`` convention."""
+        if isinstance(seed, np.random.Generator):
+            choice = seed.integers(len(self.seeds), size=len(ids))
+            out = np.empty(len(ids), dtype=np.float64)
+            for si in np.unique(choice):
+                mask = choice == si
+                out[mask] = fetch(ids[mask], int(si))
+            return out
+        if isinstance(seed, str):
+            if seed != "mean":
+                raise ValueError(f"seed must be an int in {self.seeds}, 'mean' or a numpy "
+                                 f"Generator, got {seed!r}")
+            return np.mean([fetch(ids, si) for si in range(len(self.seeds))], axis=0)
+        return fetch(ids, self._seed_index(seed))
+
+    def _curve(self, name, models, epoch, best, seed, lowest=False):
+        ids, single = self.ids(models)
+        values = self._per_seed(
+            lambda i, si: self._curve_value(name, i, si, epoch, best, lowest), ids, seed)
+        return float(values[0]) if single else values
+
+    def _scalar(self, name, models, seed):
+        ids, single = self.ids(models)
+        values = self._per_seed(lambda i, si: store.decode(name, self._stored(name, si)[i]),
+                                ids, seed)
+        return float(values[0]) if single else values
+
+    # ------------------------------------------------------------ training metrics
+
+    def val_acc(self, models, epoch: int | None = None, best: bool = True, seed=0):
+        """Validation top-1 (percent): the best over the first ``epoch`` epochs if ``best``,
+        else the value at ``epoch``; ``epoch=None`` means all epochs."""
+        if best and epoch is None and type(models) is int and type(seed) is int:
+            fast = self._cache.get(("val_list", seed))
+            if fast is not None and 0 <= models < space.N_MODELS:
+                return fast[models]
+            self._cache[("val_list", seed)] = self._curve(
+                "val_top1", np.arange(space.N_MODELS), None, True, seed).tolist()
+        return self._curve("val_top1", models, epoch, best, seed)
+
+    def test_acc(self, models, seed=0):
+        """Test top-1 (percent) with the weights of the best-validation epoch."""
+        return self._scalar("test_top1", models, seed)
+
+    def train_time(self, models, epoch: int | None = None, seed=0):
+        """Training seconds for ``epoch`` epochs: ``train_time_s * epoch / epochs`` (linear)."""
+        e = self._epoch(epoch)
+        ids, single = self.ids(models)
+        values = self._per_seed(
+            lambda i, si: store.decode("train_time_s", self._stored("train_time_s", si)[i]),
+            ids, seed) * (e / self.epochs)
+        return float(values[0]) if single else values
+
+    def train_acc(self, models, epoch=None, best=True, seed=0):
+        """Running training top-1 (percent), extended data."""
+        return self._curve("train_top1", models, epoch, best, seed)
+
+    def train_top5(self, models, epoch=None, best=True, seed=0):
+        return self._curve("train_top5", models, epoch, best, seed)
+
+    def val_top5(self, models, epoch=None, best=True, seed=0):
+        return self._curve("val_top5", models, epoch, best, seed)
+
+    def train_loss(self, models, epoch=None, best=False, seed=0):
+        """Training loss at ``epoch`` (default the last), or the lowest so far if ``best``."""
+        return self._curve("train_loss", models, epoch, best, seed, lowest=True)
+
+    def val_loss(self, models, epoch=None, best=False, seed=0):
+        """Validation loss at ``epoch`` (default the last), or the lowest so far if ``best``."""
+        return self._curve("val_loss", models, epoch, best, seed, lowest=True)
+
+    def test_loss(self, models, seed=0):
+        return self._scalar("test_loss", models, seed)
+
+    def test_top5(self, models, seed=0):
+        return self._scalar("test_top5", models, seed)
+
+    # ------------------------------------------------------------ static information
+
+    def _static(self, name: str) -> np.ndarray:
+        key = ("static", name)
+        if key not in self._cache:
+            self._cache[key] = self._read(name)[...]
+        return self._cache[key]
+
+    def params(self, models):
+        """Trainable parameters."""
+        ids, single = self.ids(models)
+        values = self._static("params")[ids]
+        return int(values[0]) if single else values
+
+    def flops(self, models):
+        """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
+        ids, single = self.ids(models)
+        values = self._static("flops")[ids]
+        return int(values[0]) if single else values
+
+    def latency(self, models, device: str):
+        """Latency in milliseconds on ``device`` (one of :attr:`devices`)."""
+        if device not in self.devices:
+            raise ValueError(f"device {device!r} is not in this table; available: "
+                             f"{self.devices or 'none'}")
+        ids, single = self.ids(models)
+        values = self._static(f"latency/{device}")[ids].astype(np.float64)
+        return float(values[0]) if single else values
+
+    def arch_vec(self, models):
+        """Canonical architecture: nested form for one model, ``(N, 15)`` array for many."""
+        ids, single = self.ids(models)
+        flat = self._static("arch")[ids].astype(np.int64)
+        return space.to_nested(flat[0]) if single else flat
+
+    def model_hash(self, models):
+        """Official 32-hex model hash(es)."""
+        ids, single = self.ids(models)
+        hashes = store.hash_strings(self._static("model_hash")[ids])
+        return str(hashes[0]) if single else hashes
+
+    @property
+    def signature_epochs(self) -> list[int]:
+        return [int(e) for e in self.attrs.get("signature_epochs", [])]
+
+    def signatures(self, epochs: int | None = None) -> np.ndarray:
+        """Block signatures ``[stage, block]`` after ``epochs`` distillation epochs (default:
+        the most), lower = closer to the teacher.  Blocks are indexed as ``space.BLOCKS``."""
+        if not self.signature_epochs:
+            raise ValueError("this table has no block signatures")
+        epochs = max(self.signature_epochs) if epochs is None else epochs
+        if epochs not in self.signature_epochs:
+            raise ValueError(f"no signatures after {epochs!r} distillation epochs; available: "
+                             f"{self.signature_epochs}")
+        return self._static("signatures")[:, :, self.signature_epochs.index(epochs)].astype(
+            np.float64)
+
+    def env(self, seed: int = 0) -> dict[str, str]:
+        """The training environment strings of ``seed`` (the release's ``blox-env``)."""
+        self._seed_index(seed)
+        return dict(self.attrs.get("env", {}).get(str(seed), {}))
+
+    def full_info(self, models, seed=0) -> dict:
+        """Everything about one model in the original ``Dataset.full_info`` layout."""
+        ids, single = self.ids(models)
+        if not single:
+            raise ValueError("full_info takes one model")
+        mid = int(ids[0])
+        si = self._seed_index(seed)
+        info: dict[str, Any] = {}
+        for name in store.TRAINING:
+            if name in self._root.array_keys():
+                values = store.decode(name, self._stored(name, si)[mid])
+                info[name] = values.tolist() if np.ndim(values) else _scalar_value(name, values)
+        info["model_hash"] = self.model_hash(mid)
+        info["seed"] = int(seed)
+        for device in self.devices:
+            info[device] = {"latency": self.latency(mid, device)}
+        info["info"] = {"params": self.params(mid), "flops": self.flops(mid),
+                        "arch_vec": self.arch_vec(mid)}
+        info["env"] = self.env(seed)
+        return info
+
+    def top(self, k: int = 10, by: str = "val", seed=0) -> np.ndarray:
+        """Ids of the ``k`` best models by best validation (``"val"``) or test top-1."""
+        if by not in ("val", "test"):
+            raise ValueError(f"by must be 'val' or 'test', got {by!r}")
+        everything = np.arange(space.N_MODELS)
+        scores = self.val_acc(everything, seed=seed) if by == "val" else self.test_acc(everything, seed)
+        order = np.lexsort((everything, -np.nan_to_num(scores, nan=-np.inf)))
+        return order[:k]
+
+
+def _scalar_value(name: str, value) -> float | int:
+    value = float(value)
+    return int(value) if name == "train_time_s" and value.is_integer() else value
+
+
+def _check_ids(ids: np.ndarray) -> np.ndarray:
+    bad = (ids < 0) | (ids >= space.N_MODELS)
+    if bad.any():
+        raise ValueError(f"model id {int(ids[bad][0])} is out of range; ids are 0..{space.N_MODELS - 1}")
+    return ids
+
+
+def _reduce_epochs(data: np.ndarray, name: str, lowest: bool) -> np.ndarray:
+    """Best stored value over the epoch axis, ignoring missing entries."""
+    if lowest:
+        return data.min(axis=-1)  # the missing sentinel is the dtype's maximum
+    return store.best_counts(data)
+
+
+def default_path() -> Path:
+    """Where the default synthetic table lives: ``cache_dir() / blox-synthetic-v1.zarr``."""
+    return paths.cache_dir() / DEFAULT_NAME
+
+
+def open_table(path_or_url: str | os.PathLike | None = None) -> Table:
+    """Open a table; ``None`` opens the default synthetic table, building it on first use."""
+    if path_or_url is not None:
+        return Table(path_or_url)
+    target = default_path()
+    if not target.exists():
+        _build_default(target)
+    return Table(target)
+
+
+def _build_default(target: Path) -> None:
+    import fcntl
+
+    from blox_gym import synthetic
+
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the rest wait and reuse it
+        if not target.exists():
+            print(f"blox-gym: building the default SYNTHETIC table at {target} (once)")
+            synthetic.build(target)
