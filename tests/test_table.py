@@ -82,7 +82,7 @@ def test_other_metrics(table, arrays):
     assert np.array_equal(table.train_loss(ids, epoch=3, best=True), loss[:, :3].min(1))
     assert np.isnan(table.train_loss(ids, seed=3)).all()  # seed 3 has no extended data
     assert table.params(0) == int(arrays["params"][0]) and isinstance(table.params(0), int)
-    assert table.params(91124) == 3_784_036  # mbconv -> mbconv in every stage
+    assert table.params(91124) == 1_363_940 + 2 * (21_856 + 72_384 + 259_456)  # bconv x2 x3
     assert table.flops(ids).dtype == np.int64
     assert table.latency(3, "dev-a") == pytest.approx(float(arrays["latency/dev-a"][3]))
     assert np.array_equal(table.signatures(1), arrays["signatures"][:, :, 0])
