@@ -48,3 +48,35 @@ def small_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("stores") / "small.zarr"
     store.write_store(path, arrays, attrs, progress=False)
     return str(path), arrays
+
+
+def structured_arrays(seed: int = 0) -> tuple[dict, dict]:
+    """A small table with learnable structure: accuracy = additive block effects + noise.
+
+    Curves rise over 20 epochs to the model's final accuracy; one seed; one latency device.
+    """
+    rng = np.random.default_rng(seed)
+    n, e = space.N_MODELS, SMALL_EPOCHS
+    effects = rng.normal(0, 1.0, (3, 45))
+    ids = np.arange(n)
+    k = np.stack([(ids // 45**s) % 45 for s in range(3)])
+    final = 72 + effects[0, k[0]] + effects[1, k[1]] + effects[2, k[2]] + rng.normal(0, 0.2, n)
+    rise = 1 - np.exp(-np.arange(1, e + 1) / 4)
+    val = np.round((final[:, None] * rise[None, :]) * 50) / 50
+    arrays = {
+        "val_top1": val[None],
+        "test_top1": (np.round((final + rng.normal(0, 0.1, n)) * 100) / 100)[None],
+        "train_time_s": np.round(costs.model_costs()[:, 2] / 1e5)[None].astype(float),
+        "latency/dev-a": (costs.model_costs()[:, 2] / 3e7).astype(np.float32),
+    }
+    attrs = {"name": "structured-test-table", "seeds": [0], "source": {"kind": "test"},
+             "licence": "none"}
+    return arrays, attrs
+
+
+@pytest.fixture(scope="session")
+def structured_store(tmp_path_factory):
+    arrays, attrs = structured_arrays()
+    path = tmp_path_factory.mktemp("stores") / "structured.zarr"
+    store.write_store(path, arrays, attrs, progress=False)
+    return str(path), arrays
