@@ -216,15 +216,40 @@ class Table:
 
     # ------------------------------------------------------------ training metrics
 
+    def column(self, name: str = "val_top1", epoch: int | None = None, best: bool | None = None,
+               seed: int = 0) -> np.ndarray:
+        """A training metric for all 91,125 models, indexed by model id (read-only, cached).
+
+        The fast path for environments and agents: one call, then plain array indexing.
+        ``best`` defaults to the metric's own default (True for accuracies).
+        """
+        if name not in store.TRAINING:
+            raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(store.TRAINING)}")
+        if best is None:
+            best = store.is_accuracy(name)
+        key = ("column", name, epoch, best, seed)
+        if key not in self._cache:
+            everything = np.arange(space.N_MODELS)
+            if name in store.BASE_SCALARS + store.EXT_SCALARS:
+                values = self._scalar(name, everything, seed)
+            elif name == "train_time_s":
+                values = self.train_time(everything, epoch, seed)
+            else:
+                values = self._curve(name, everything, epoch, best, seed,
+                                     lowest=not store.is_accuracy(name))
+            values.flags.writeable = False
+            self._cache[key] = values
+        return self._cache[key]
+
     def val_acc(self, models, epoch: int | None = None, best: bool = True, seed=0):
         """Validation top-1 (percent): the best over the first ``epoch`` epochs if ``best``,
         else the value at ``epoch``; ``epoch=None`` means all epochs."""
-        if best and epoch is None and type(models) is int and type(seed) is int:
-            fast = self._cache.get(("val_list", seed))
-            if fast is not None and 0 <= models < space.N_MODELS:
-                return fast[models]
-            self._cache[("val_list", seed)] = self._curve(
-                "val_top1", np.arange(space.N_MODELS), None, True, seed).tolist()
+        if type(models) is int and type(seed) is int and 0 <= models < space.N_MODELS:
+            fast = self._cache.get(("val_list", epoch, best, seed))
+            if fast is None:  # scalar queries by id: a plain list lookup after the first
+                fast = self.column("val_top1", epoch, best, seed).tolist()
+                self._cache[("val_list", epoch, best, seed)] = fast
+            return fast[models]
         return self._curve("val_top1", models, epoch, best, seed)
 
     def test_acc(self, models, seed=0):

@@ -1,0 +1,232 @@
+"""The evaluation core shared by environments and agents: cost accounting and the record.
+
+A search asks :meth:`SearchCore.evaluate` for the validation top-1 of a model trained for
+``fidelity`` epochs.  Costs are counted three ways:
+
+* ``models``: 200-epoch equivalents (``epochs / table.epochs``),
+* ``epochs``: training epochs,
+* ``seconds``: simulated training time, ``train_time_s`` prorated by epochs.
+
+Training is resumable: evaluating a model at ``fidelity`` charges only the epochs beyond the
+most already paid for that model, so repeating an evaluation (or asking for a lower
+fidelity) is free.  Invalid architectures return -1 and cost nothing.
+
+The search sees validation metrics only.  Test metrics are read once the search asks for
+its :meth:`SearchCore.record`: the *reported* accuracy at each step is the test top-1 of the
+best-validation model so far (trained fully), and *regret* is the table's best test top-1
+minus it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from blox_gym import space
+from blox_gym.table import Table
+
+UNITS = ("models", "epochs", "seconds")
+INVALID_REWARD = -1.0
+
+
+class BudgetExhausted(RuntimeError):
+    """Raised by :meth:`SearchCore.evaluate` once the budget is spent."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A cost limit: ``amount`` in ``unit`` (``models``, ``epochs`` or ``seconds``)."""
+
+    amount: float
+    unit: str = "models"
+
+    def __post_init__(self):
+        if self.unit not in UNITS:
+            raise ValueError(f"budget unit {self.unit!r} is not one of {', '.join(UNITS)}")
+        if not self.amount > 0:
+            raise ValueError(f"budget amount must be positive, got {self.amount!r}")
+
+
+class SearchCore:
+    """Evaluates models for one search run with cost accounting and an anytime record.
+
+    ``seed``: the training seed whose results the search sees (an int from
+    ``table.seeds``), or ``"random"`` to draw one seed per model from ``rng_seed`` (each
+    model keeps the seed it was first trained with).  ``budget``: a :class:`Budget`, or
+    ``None`` for no limit.
+    """
+
+    def __init__(self, table: Table, budget: Budget | None = None, seed: int | str = 0,
+                 rng_seed: int | None = 0):
+        if seed != "random" and seed not in table.seeds:
+            raise ValueError(f"seed {seed!r} is not in the table; available: {table.seeds} "
+                             f"or 'random'")
+        self.table = table
+        self.budget = budget
+        self.seed = seed
+        self.epochs = table.epochs
+        self._rng = np.random.default_rng(rng_seed)
+        self._paid = np.zeros(space.N_MODELS, dtype=np.int16)  # epochs paid per model
+        self._model_seed = np.full(space.N_MODELS, -1, dtype=np.int64)
+        self._cost = np.zeros(3)  # models, epochs, seconds
+        self._log: dict[str, list] = {k: [] for k in (
+            "model_id", "fidelity", "seed", "val_top1", "charged_epochs",
+            "cost_models", "cost_epochs", "cost_seconds")}
+        self._best = (-np.inf, -1, -1)  # (val, model id, seed)
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def cost(self) -> dict[str, float]:
+        """Cost so far in every unit."""
+        return dict(zip(UNITS, (float(c) for c in self._cost)))
+
+    @property
+    def spent(self) -> float:
+        """Cost so far in the budget's unit (models if there is no budget)."""
+        return float(self._cost[UNITS.index(self.budget.unit if self.budget else "models")])
+
+    @property
+    def remaining(self) -> float:
+        return np.inf if self.budget is None else max(0.0, self.budget.amount - self.spent)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.budget is not None and self.spent >= self.budget.amount
+
+    @property
+    def best_val(self) -> float:
+        """Best validation top-1 seen so far (-inf before any valid evaluation)."""
+        return float(self._best[0])
+
+    @property
+    def best_model(self) -> int:
+        return int(self._best[1])
+
+    @property
+    def n_evaluations(self) -> int:
+        return len(self._log["model_id"])
+
+    @property
+    def n_models(self) -> int:
+        """Distinct models trained so far."""
+        return int((self._paid > 0).sum())
+
+    def seen(self, arch) -> bool | np.ndarray:
+        """Whether each model was already trained (at any fidelity)."""
+        ids, single = self.table.ids(arch)
+        out = self._paid[ids] > 0
+        return bool(out[0]) if single else out
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, arch, fidelity: int | None = None, at_epoch: bool = False) -> float:
+        """Validation top-1 (percent) of ``arch`` after ``fidelity`` epochs, or -1 if invalid.
+
+        ``at_epoch=False`` gives the best over the first ``fidelity`` epochs (what a search
+        sees when it keeps the best checkpoint), ``True`` the value at that epoch.
+        """
+        return float(self.evaluate_many(arch, fidelity, at_epoch)[0])
+
+    def evaluate_many(self, archs, fidelity: int | None = None, at_epoch: bool = False
+                      ) -> np.ndarray:
+        """Evaluate models in order: ids, hashes or architectures, one or many (see Table)."""
+        if self.exhausted:
+            raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
+                                  f"spent ({self.spent:.3f})")
+        fidelity = self.epochs if fidelity is None else fidelity
+        if not isinstance(fidelity, (int, np.integer)) or not 1 <= fidelity <= self.epochs:
+            raise ValueError(f"fidelity must be an int in 1..{self.epochs} epochs, got {fidelity!r}")
+        ids = self._ids_or_invalid(archs)
+        out = np.full(len(ids), INVALID_REWARD)
+        for i, mid in enumerate(ids.tolist()):
+            if mid >= 0:
+                out[i] = self._evaluate_one(mid, int(fidelity), at_epoch)
+        return out
+
+    def _ids_or_invalid(self, models) -> np.ndarray:
+        """Model ids (-1 for invalid architectures) of ids, hashes or architectures."""
+        if isinstance(models, (int, np.integer, str)) or (
+                isinstance(models, np.ndarray) and models.ndim <= 1 and models.dtype.kind in "iuUO"):
+            return self.table.ids(models)[0]
+        return np.atleast_1d(space.model_id(models)).astype(np.int64)
+
+    def _evaluate_one(self, mid: int, fidelity: int, at_epoch: bool) -> float:
+        seed = self._seed_for(mid)
+        val = float(self.table.column("val_top1", fidelity, not at_epoch, seed)[mid])
+        charged = max(0, fidelity - int(self._paid[mid]))
+        if charged:
+            seconds = float(self.table.column("train_time_s", seed=seed)[mid]) * charged / self.epochs
+            self._cost += (charged / self.epochs, charged, seconds)
+            self._paid[mid] = fidelity
+        if val > self._best[0]:
+            self._best = (val, mid, seed)
+        for key, value in zip(self._log, (mid, fidelity, seed, val, charged, *self._cost)):
+            self._log[key].append(value)
+        return val
+
+    def _seed_for(self, mid: int) -> int:
+        if self.seed != "random":
+            return int(self.seed)
+        if self._model_seed[mid] < 0:
+            self._model_seed[mid] = self.table.seeds[int(self._rng.integers(len(self.table.seeds)))]
+        return int(self._model_seed[mid])
+
+    def charge(self, models: float) -> None:
+        """Charge extra cost in 200-epoch model units (e.g. blockwise distillation)."""
+        if models < 0:
+            raise ValueError(f"cannot charge a negative cost ({models})")
+        mean_time = np.nanmean(self.table.column("train_time_s", seed=self.table.seeds[0]))
+        self._cost += (models, models * self.epochs, models * float(mean_time))
+
+    # ------------------------------------------------------------ static information
+
+    def params(self, arch):
+        return self.table.params(arch)
+
+    def flops(self, arch):
+        return self.table.flops(arch)
+
+    def latency(self, arch, device: str):
+        return self.table.latency(arch, device)
+
+    def signatures(self, epochs: int = 10) -> np.ndarray:
+        """Block signatures ``[stage, block]``, charging their distillation once: every
+        block of every stage distilled for ``epochs`` epochs."""
+        key = f"_signatures_{epochs}"
+        if not hasattr(self, key):
+            values = self.table.signatures(epochs)
+            self.charge(space.N_STAGES * space.N_BLOCKS * epochs / self.epochs)
+            setattr(self, key, values)
+        return getattr(self, key)
+
+    # ------------------------------------------------------------ the record
+
+    def best_test_in_table(self) -> float:
+        """The table's best test top-1 (the seed seen, or the mean over seeds if random)."""
+        seed = "mean" if self.seed == "random" else self.seed
+        return float(np.nanmax(self.table.test_acc(np.arange(space.N_MODELS), seed=seed)))
+
+    def record(self) -> dict[str, np.ndarray]:
+        """The anytime record, one row per evaluation, with the reported test and regret.
+
+        Reading it is the only place test metrics are touched.
+        """
+        rec = {k: np.asarray(v) for k, v in self._log.items()}
+        n = len(rec["model_id"])
+        best_val = np.full(n, np.nan)
+        best_id = np.full(n, -1, dtype=np.int64)
+        best_seed = np.full(n, -1, dtype=np.int64)
+        current = (-np.inf, -1, -1)
+        for i in range(n):
+            if rec["val_top1"][i] > current[0]:
+                current = (rec["val_top1"][i], rec["model_id"][i], rec["seed"][i])
+            best_val[i], best_id[i], best_seed[i] = current
+        reported = np.full(n, np.nan)
+        for s in np.unique(best_seed[best_id >= 0]):
+            mask = (best_seed == s) & (best_id >= 0)
+            reported[mask] = self.table.test_acc(best_id[mask], seed=int(s))
+        rec.update(best_val=best_val, best_model=best_id, reported_test=reported,
+                   regret=self.best_test_in_table() - reported)
+        return rec
