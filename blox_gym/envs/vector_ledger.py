@@ -31,6 +31,10 @@ class VectorLedger:
         self._row_offset = np.arange(n, dtype=np.int64) * n_bytes
         self.model_seed = (None if oracle.fixed_seed
                            else np.full((n, space.N_MODELS), _UNKNOWN, dtype=np.uint8))
+        # val, objective, seconds side by side: one gather per evaluation
+        self._values = np.stack([oracle.val, oracle.score, oracle.seconds], axis=-1)
+        self._never = np.zeros(n, dtype=bool)
+        self._never.flags.writeable = False
         self.cost = np.zeros((3, n))  # models, epochs, seconds per copy
         self.best_val = np.full(n, -np.inf)
         self.n_models = np.zeros(n, dtype=np.int64)
@@ -46,7 +50,7 @@ class VectorLedger:
         self.n_models[rows] = 0
 
     def exhausted(self) -> np.ndarray:
-        return self.cost[self.unit] >= self.limit
+        return self._never if self.budget is None else self.cost[self.unit] >= self.limit
 
     def spent(self) -> np.ndarray:
         return self.cost[self.unit].copy()
@@ -70,11 +74,8 @@ class VectorLedger:
         ``mids`` must be valid ids everywhere (any id where ``ev`` is False); ``si``: seed
         index per copy, or 0.  Returns ``(val top-1, objective, cost in the budget's unit)``.
         """
-        o = self.oracle
-        if isinstance(si, int):  # one seed: 1-D look-ups
-            val, score, seconds = o.val[si].take(mids), o.score[si].take(mids), o.seconds[si].take(mids)
-        else:
-            val, score, seconds = o.val[si, mids], o.score[si, mids], o.seconds[si, mids]
+        values = self._values[si].take(mids, axis=0) if isinstance(si, int) else self._values[si, mids]
+        val, score, seconds = values.T
         if not ev.any():
             return val, score, np.zeros(self.n)
         where, shift = self._row_offset + (mids >> 3), (mids & 7).astype(np.uint8)
@@ -82,7 +83,7 @@ class VectorLedger:
         new = ev & ((cell >> shift) & 1 == 0)
         self._paid_flat[where] = cell | (new.astype(np.uint8) << shift)
         seconds = np.where(new, seconds, 0.0)
-        models, epochs = o.epoch_cost
+        models, epochs = self.oracle.epoch_cost
         self.cost[0] += new * models
         self.cost[1] += new * epochs
         self.cost[2] += seconds
