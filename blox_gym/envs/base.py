@@ -40,7 +40,7 @@ class BloxEnv(gym.Env):
         self.mask_invalid = bool(mask_invalid)
         self.observer = Observer(obs_mode, nvec, self.oracle.reward_bounds())
         self.observation_space = self.observer.space
-        self._val, self._score, self._seconds = self.oracle.cost_lists()
+        self._val, self._score, self._seconds = self.oracle.as_lists()
         self._feasible = self.oracle.feasible_raw.tolist()
         self._hw_mask = self.oracle.constraint is not None and self.oracle.constraint.mode == "mask"
         self._fixed_seed = self.oracle.fixed_seed
@@ -76,7 +76,7 @@ class BloxEnv(gym.Env):
         """Train model ``mid`` (charging it once): ``(val top-1, objective, cost)``."""
         si = 0 if self._fixed_seed else self._ledger.seed_index(mid, self._episode_si)
         val = self._val[si][mid]
-        return val, self._score[si][mid], self._ledger.charge(mid, si, val, self._seconds[si][mid])
+        return val, self._score[si][mid], self._ledger.charge(mid, val, self._seconds[si][mid])
 
     def _info(self, mid: int, valid: bool, val: float, cost: float) -> dict:
         ledger = self._ledger

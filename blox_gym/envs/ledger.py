@@ -29,7 +29,7 @@ class Ledger:
         self.oracle = oracle
         self.budget = budget
         self.rng_seed = rng_seed
-        self.unit = UNITS.index(budget.unit) if budget else 0
+        self.unit = UNITS.index(budget.unit) if budget else 0  # index into UNITS
         self._limit = budget.amount if budget else np.inf
         self._rng = np.random.default_rng(rng_seed)
         self._n_seeds = len(oracle.seeds)
@@ -61,8 +61,9 @@ class Ledger:
             self._model_seed[mid] = si
         return si
 
-    def charge(self, mid: int, si: int, val: float, seconds: float) -> float:
-        """Log an evaluation of ``mid``; returns its cost in the budget's unit."""
+    def charge(self, mid: int, val: float, seconds: float) -> float:
+        """Log an evaluation of ``mid`` (validation top-1 ``val``, ``seconds`` to train it
+        if it is new); returns its cost in the budget's unit."""
         self.log.append(mid)
         if val > self.best_val:
             self.best_val = val

@@ -180,8 +180,8 @@ class Oracle:
         lo, hi = float(np.nanmin(self.score)), float(np.nanmax(self.score))
         return min(-1.0, lo, 0.0), max(hi, hi - lo, 0.0)
 
-    def cost_lists(self):
-        """Python lists for the single environments' scalar fast path."""
+    def as_lists(self) -> tuple[list, list, list]:
+        """``val``, ``score`` and ``seconds`` as lists of lists: the single envs' fast path."""
         return ([v.tolist() for v in self.val], [v.tolist() for v in self.score],
                 [v.tolist() for v in self.seconds])
 
