@@ -65,7 +65,8 @@ class BloxGraphExtractor(BaseFeaturesExtractor):
             raise ValueError(f"BloxGraphExtractor takes BloxEdit-v0 observations (obs_mode "
                              f"'multidiscrete', 'onehot' or 'dict'); got {observation_space}")
         if layers < 1 or hidden < 1:
-            raise ValueError(f"layers and hidden must be >= 1, got layers={layers}, hidden={hidden}")
+            raise ValueError(f"layers and hidden must be >= 1, got layers={layers}, "
+                             f"hidden={hidden}")
         self.register_buffer("decoder", _decoder())
         sizes = [space.N_GCN_FEATURES] + [hidden] * layers
         self.convs = nn.ModuleList(GCNConv(a, b) for a, b in zip(sizes[:-1], sizes[1:]))

@@ -79,7 +79,8 @@ def train_sb3(algo: str | type, table: Table | str | os.PathLike | None,
     cls = resolve_algorithm(algo)
     env = gym.make(env_id, table=table, budget=budget, **(env_kwargs or {}))
     if policy is None:
-        policy = "MultiInputPolicy" if isinstance(env.observation_space, spaces.Dict) else "MlpPolicy"
+        dict_obs = isinstance(env.observation_space, spaces.Dict)
+        policy = "MultiInputPolicy" if dict_obs else "MlpPolicy"
     if total_timesteps is None:
         total_timesteps = 10 * nominal_timesteps(env)
     model = cls(policy, env, seed=seed, verbose=0, **(algo_kwargs or {}))

@@ -70,8 +70,8 @@ def single_env(table: Table, steps: int, rounds: int) -> dict:
         rates["cartpole"].append(steps_per_second(cartpole, rng.integers(2, size=steps).tolist()))
         rates["blox"].append(steps_per_second(blox, rng.integers(36, size=steps).tolist()))
     ratios = np.array(rates["blox"]) / np.array(rates["cartpole"])
-    return {"cartpole": float(np.median(rates["cartpole"])), "blox": float(np.median(rates["blox"])),
-            "ratio": float(np.median(ratios))}
+    return {"cartpole": float(np.median(rates["cartpole"])),
+            "blox": float(np.median(rates["blox"])), "ratio": float(np.median(ratios))}
 
 
 def vector_env(table: Table, n: int, steps: int, rounds: int) -> dict:

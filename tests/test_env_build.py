@@ -74,7 +74,8 @@ def test_masked_random_agents_always_build_feasible_models(table):
     for _ in range(30):
         terminated = False
         while not terminated:
-            _, reward, terminated, _, info = env.step(rng.choice(np.flatnonzero(env.action_masks())))
+            allowed = np.flatnonzero(env.action_masks())
+            _, reward, terminated, _, info = env.step(rng.choice(allowed))
         assert reward > 0 and table.flops(info["model_id"]) <= limit
         env.reset()
 

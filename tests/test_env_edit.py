@@ -37,7 +37,8 @@ def val(structured_store):
 def test_final_reward_is_the_last_models_accuracy(table, val):
     env = BloxEditEnv(table)  # defaults: horizon 2, reward "final"
     obs, info = env.reset(seed=0, options={"arch": START})
-    assert obs.tolist() == START and obs.dtype == np.int8 and info["model_id"] == space.model_id(START)
+    assert obs.tolist() == START and obs.dtype == np.int8
+    assert info["model_id"] == space.model_id(START)
     assert info["val_top1"] == -1.0 and info["total_cost"] == 0.0
     one = edited(START, 0, 1)
     obs, reward, terminated, truncated, info = env.step(action(0, 1))

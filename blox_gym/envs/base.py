@@ -20,7 +20,8 @@ from blox_gym.envs.observe import Observer
 from blox_gym.envs.options import Constraint, Oracle, resolve_budget
 from blox_gym.table import Table
 
-NOT_EVALUATED = -1.0  # info["val_top1"] of a step that trained no model (NaN breaks equality checks)
+# info["val_top1"] of a step that trained no model (NaN would break equality checks)
+NOT_EVALUATED = -1.0
 RAW_TO_MODEL = space.RAW_TO_MODEL.tolist()  # plain list: the fastest scalar look-up
 PLACE = space._PLACE.tolist()
 

@@ -91,7 +91,8 @@ class BloxBuildEnv(BloxEnv):
         if v >= RADIX[p]:  # not a value of this component: the architecture is invalid
             self._p = space.N_COMPONENTS
             self._last_reward = INVALID_REWARD
-            return self._obs(), INVALID_REWARD, True, False, self._info(-1, False, NOT_EVALUATED, 0.0)
+            info = self._info(-1, False, NOT_EVALUATED, 0.0)
+            return self._obs(), INVALID_REWARD, True, False, info
         self._x[p] = v
         self._raw += v * PLACE[p]
         self._p = p = p + 1

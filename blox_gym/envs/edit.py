@@ -116,7 +116,8 @@ class BloxEditEnv(BloxEnv):
         terminated = self._t >= self.horizon
         if ledger.exhausted:  # nothing more is trained in this search
             self._last_reward = 0.0
-            return self._obs(), 0.0, terminated, True, self._info(self._mid, True, NOT_EVALUATED, 0.0)
+            info = self._info(self._mid, True, NOT_EVALUATED, 0.0)
+            return self._obs(), 0.0, terminated, True, info
         place, raw = _ACTION_PLACE[a], self._raw
         raw += (VALUE[a] - raw // place % _ACTION_RADIX[a]) * place
         mid = RAW_TO_MODEL[raw]

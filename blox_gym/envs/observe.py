@@ -42,7 +42,8 @@ class Observer:
             self.space = spaces.Dict({
                 "arch": vector,
                 "budget_left": spaces.Box(0.0, 1.0, (1,), dtype=np.float32),
-                "last_reward": spaces.Box(np.float32(low), np.float32(high), (1,), dtype=np.float32),
+                "last_reward": spaces.Box(np.float32(low), np.float32(high), (1,),
+                                          dtype=np.float32),
             })
 
     def single(self, x: np.ndarray, budget_left: float, last_reward: float):

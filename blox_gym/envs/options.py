@@ -130,7 +130,8 @@ class Oracle:
         self.fidelity = self.epochs if fidelity is None else fidelity
         if not isinstance(self.fidelity, (int, np.integer)) or isinstance(self.fidelity, bool) \
                 or not 1 <= self.fidelity <= self.epochs:
-            raise ValueError(f"fidelity must be an int in 1..{self.epochs} epochs, got {fidelity!r}")
+            raise ValueError(f"fidelity must be an int in 1..{self.epochs} epochs, "
+                             f"got {fidelity!r}")
         self.fidelity = int(self.fidelity)
         self.metric = _check_metric(metric, self.table)
         self.train_seed = self.table.seeds[0] if train_seed is None else train_seed

@@ -74,7 +74,8 @@ class VectorLedger:
         ``mids`` must be valid ids everywhere (any id where ``ev`` is False); ``si``: seed
         index per copy, or 0.  Returns ``(val top-1, objective, cost in the budget's unit)``.
         """
-        values = self._values[si].take(mids, axis=0) if isinstance(si, int) else self._values[si, mids]
+        one_seed = isinstance(si, int)
+        values = self._values[si].take(mids, axis=0) if one_seed else self._values[si, mids]
         val, score, seconds = values.T
         if not ev.any():
             return val, score, np.zeros(self.n)
