@@ -307,7 +307,8 @@ def _fixed_rows(kinds: dict[str, ColumnType], data: np.ndarray, rows: int, where
     row_size = pos
     for name, kind in kinds.items():
         if kind.is_list and rows:
-            starts = np.arange(rows, dtype=np.int64) * row_size + offsets[name]
+            within = min(rows, len(data) // max(row_size, 1) + 1)  # rows the payload can hold
+            starts = np.arange(within, dtype=np.int64) * row_size + offsets[name]
             starts = starts[starts < len(data)]
             bad = np.flatnonzero(data[starts] != lengths[name])
             if bad.size:
