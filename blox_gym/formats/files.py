@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any, BinaryIO, Mapping
+from typing import Any, BinaryIO, Callable, Mapping
 
 import numpy as np
 
@@ -24,9 +24,15 @@ _BLOX_BASE = {"hash": ("hash", False), "arch": ("arch", False), "int": ("int", F
               "acc": ("b", False), "acc_list": ("b", True)}  # value kind -> (type base, is list)
 
 
-def read(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Header and columns of the file ``name`` whose whole content is ``data``."""
+def read(data: bytes, name: str, check_header: Callable[[dict], None] | None = None
+         ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Header and columns of the file ``name`` whose whole content is ``data``.
+
+    ``check_header`` is called with the parsed header before the body is decoded.
+    """
     header, body = split_header(data, name)
+    if check_header is not None:
+        check_header(header)
     fmt = schema.EXTENSIONS.get(Path(name).suffix.lstrip("."))
     if header.get("format") != fmt:
         raise FormatError(f"{name}: the header says format {header.get('format')!r} but the "
