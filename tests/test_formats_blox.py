@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from blox_gym.formats import FormatError, bits, blox
+from blox_gym.formats import FormatError, bits, blox, bloxtypes
 from blox_gym.formats.numeric import to_micro
 
 EXT_TYPES = {"model_hash": "hash", "train_top1": "list[b_2000_44999_16]",
@@ -58,7 +58,7 @@ def naive_payload(types: dict, data: dict) -> bytes:
     w = NaiveWriter()
     for r in range(rows):
         for name, text in types.items():
-            kind = blox.parse_type(text, "", name)
+            kind = bloxtypes.parse_type(text, "", name)
             value = data[name][r]
             start = len(w.bits)
             if kind.base == "hash":
@@ -136,7 +136,7 @@ def expected(kind: str, values: np.ndarray) -> np.ndarray:
 @given(tables())
 def test_round_trip_and_oracle_bytes(table):
     kinds, data = table
-    types = blox.column_types(kinds, data)
+    types = bloxtypes.column_types(kinds, data)
     body = blox.encode(types, data)
     assert zlib.decompress(body) == naive_payload(types, data)
     assert body == zlib.compress(naive_payload(types, data))  # byte-identical body
@@ -185,7 +185,7 @@ def test_row_sizes_before_zlib_match_the_reference():
 
     base = {"model_hash": hashes, "val_top1": counts(50, 3900, (rows, 200)),
             "test_top1": counts(3008, 7794, rows), "train_time_s": rng.integers(101, 9999, rows)}
-    base_types = blox.column_types({"model_hash": "hash", "val_top1": "acc_list",
+    base_types = bloxtypes.column_types({"model_hash": "hash", "val_top1": "acc_list",
                                     "test_top1": "acc", "train_time_s": "int"}, base)
     assert base_types == {"model_hash": "hash", "val_top1": "list[b_50_3900_12]",
                           "test_top1": "b_3008_7794_16", "train_time_s": "int"}
@@ -212,8 +212,8 @@ def test_row_sizes_before_zlib_match_the_reference():
 ])
 def test_example_type_strings(name, lo, hi, text):
     values = np.array([[lo, hi, (lo + hi) // 2]]) if text.startswith("list") else np.array([lo, hi])
-    assert blox.quantised_type(name, values) == text
-    assert blox.quantised_type(name, values, strict=True) == text
+    assert bloxtypes.quantised_type(name, values) == text
+    assert bloxtypes.quantised_type(name, values, strict=True) == text
 
 
 def test_hash_is_stored_as_reversed_bytes():
@@ -264,12 +264,12 @@ def test_floats_outside_24_bits_are_refused(value, fragment):
 ])
 def test_bit_width_edge_cases(name, lo, hi, ours, original_fails):
     counts = np.array([[lo, hi]]) if ours.startswith("list") else np.array([lo, hi])
-    assert blox.quantised_type(name, counts) == ours
+    assert bloxtypes.quantised_type(name, counts) == ours
     if original_fails:
         with pytest.raises(FormatError, match="original writer"):
-            blox.quantised_type(name, counts, strict=True)
+            bloxtypes.quantised_type(name, counts, strict=True)
     else:
-        assert blox.quantised_type(name, counts, strict=True) == ours
+        assert bloxtypes.quantised_type(name, counts, strict=True) == ours
     types = {name: ours}
     assert (blox.decode(types, blox.encode(types, {name: counts}))[name] == counts).all()
 
@@ -279,7 +279,7 @@ def test_bit_width_edge_cases(name, lo, hi, ours, original_fails):
 def good_body():
     data = {"model_hash": np.array([hashlib.md5(b"1").hexdigest(), hashlib.md5(b"2").hexdigest()]),
             "val_top1": np.array([[1, 2, 3], [4, 5, 6]]), "test_top1": np.array([10, 20])}
-    types = blox.column_types({"model_hash": "hash", "val_top1": "acc_list",
+    types = bloxtypes.column_types({"model_hash": "hash", "val_top1": "acc_list",
                                "test_top1": "acc"}, data)
     return types, zlib.decompress(blox.encode(types, data))
 
@@ -323,7 +323,7 @@ def test_string_layout_errors():
 ])
 def test_bad_type_strings(text, fragment):
     with pytest.raises(FormatError, match=fragment):
-        blox.parse_type(text, "f.blox", "val_top1")
+        bloxtypes.parse_type(text, "f.blox", "val_top1")
 
 
 @pytest.mark.parametrize("types, values, fragment", [

@@ -236,3 +236,14 @@ def test_csv_errors_name_row_and_column(body, fragment):
     with pytest.raises(FormatError) as err:
         files.read(data, "blox-base-0.csv")
     assert fragment in str(err.value)
+
+
+def test_strict_blox_writing_fails_where_the_original_writer_fails(tmp_path):
+    columns = random_columns("blox-base-0")
+    columns["test_top1"][:] = 4321  # one value for the whole column: log2(0) in the original
+    files.write(tmp_path / "ours.blox", header_for("blox-base-0", 7), columns, "blox")
+    read = files.read((tmp_path / "ours.blox").read_bytes(), "ours.blox")[1]
+    assert (read["test_top1"] == 4321).all()
+    with pytest.raises(FormatError, match="column test_top1: every count is 4321"):
+        files.write(tmp_path / "strict.blox", header_for("blox-base-0", 7), columns, "blox",
+                    strict=True)

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, Callable, Mapping
 
 import numpy as np
 
-from blox_gym.formats import blox, csvtext, pickled, pyrows, schema
+from blox_gym.formats import blox, bloxtypes, csvtext, pickled, pyrows, schema
 from blox_gym.formats.errors import FormatError, at
 from blox_gym.formats.header import dump_header, split_header
 
@@ -55,7 +55,7 @@ def _column_types(header: dict, names: list[str], where: str) -> dict[str, str]:
         raise FormatError(f"{where}: column_types must map each column, in order, to its "
                           f"type; got {types!r}")
     for name, text in types.items():
-        kind = blox.parse_type(text, where, name)
+        kind = bloxtypes.parse_type(text, where, name)
         want = _BLOX_BASE[schema.KIND[name]]
         if (kind.base, kind.is_list) != want:
             shown = ("b_LO_HI_BITS" if want[0] == "b" else want[0])
@@ -73,16 +73,15 @@ def write(path: str | Path, header: Mapping[str, Any], columns: Mapping[str, np.
     """
     full = dict(header, format=schema.EXTENSIONS[fmt])
     ordered = {name: columns[name] for name in header["columns"]}
+    if fmt == "blox":
+        full["column_types"] = bloxtypes.column_types(
+            {name: schema.KIND[name] for name in ordered}, ordered, strict)
+        body = blox.encode(full["column_types"], ordered, Path(path).name)
     with open(path, "wb") as file:
-        if fmt == "blox":
-            full["column_types"] = blox.column_types(
-                {name: schema.KIND[name] for name in ordered}, ordered, strict)
-            body = blox.encode(full["column_types"], ordered, Path(path).name)
-            file.write(dump_header(full))
-            file.write(body)
-            return
         file.write(dump_header(full))
-        if fmt == "pickle":
+        if fmt == "blox":
+            file.write(body)
+        elif fmt == "pickle":
             pickled.write_body(file, pyrows.python_rows(ordered))
         else:
             _write_csv(file, ordered)

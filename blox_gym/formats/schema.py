@@ -41,7 +41,7 @@ KIND = {
     "latency": "float", **{key: "str" for key in store.ENV_KEYS},
 }
 
-# file stem -> (part, dataset_type, columns); the stem's group is the seed or device
+# part -> (stem pattern, dataset_type, columns); the pattern's group is the seed or device
 STEMS = {
     "base": (re.compile(r"blox-base-([0-9]+)"), "training", BASE),
     "ext": (re.compile(r"blox-ext-([0-9]+)"), "training", EXT),
@@ -60,9 +60,7 @@ class Stem(NamedTuple):
 
     @property
     def name(self) -> str:
-        return {"base": f"blox-base-{self.key}", "ext": f"blox-ext-{self.key}",
-                "info": "blox-info", "env": f"blox-env-{self.key}",
-                "bench": f"blox-bench-{self.key}"}[self.part]
+        return "blox-info" if self.part == "info" else f"blox-{self.part}-{self.key}"
 
     @property
     def dataset_type(self) -> str:
