@@ -89,7 +89,7 @@ def test_bodies_equal_a_naive_writer(tmp_path, stem_name):
     assert pickled_body == pickle.dumps(rows)
     text = io.StringIO(newline="")
     csv.writer(text).writerows(rows)
-    csv_body = split_header(write(tmp_path, stem_name, "csv", columns).read_bytes(), "f")[1]
+    csv_body = bytes(split_header(write(tmp_path, stem_name, "csv", columns).read_bytes(), "f")[1])
     assert csv_body == text.getvalue().encode()
     assert csv_body.count(b"\r\n") == len(rows)
     if any(schema.KIND[n].endswith("_list") or n == "arch_vec" for n in names):

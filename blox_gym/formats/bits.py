@@ -11,6 +11,7 @@ import numpy as np
 
 MAX_BITS = 32
 CHUNK_ROWS = 16384  # rows per pass; bounds the temporaries to a few tens of MB
+_WHOLE_BYTES = {8: "<u1", 16: "<u2", 32: "<u4"}  # widths readable as plain integers
 
 
 def packed_size(n: int, bits: int) -> int:
@@ -52,6 +53,8 @@ def unpack(packed: np.ndarray, n: int, bits: int) -> np.ndarray:
     """``(rows, >= packed_size(n, bits))`` uint8 -> ``(rows, n)`` uint32; inverse of :func:`pack`."""
     rows = packed.shape[0]
     size = packed_size(n, bits)
+    if bits in _WHOLE_BYTES:  # byte-aligned values: a plain little-endian view
+        return np.ascontiguousarray(packed[:, :size]).view(_WHOLE_BYTES[bits]).astype(np.uint32)
     first, shift, span = _positions(n, bits)
     wide = np.uint64 if bits + 7 > 32 else np.uint32
     mask = wide((1 << bits) - 1)

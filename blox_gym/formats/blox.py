@@ -170,7 +170,7 @@ def _encode_str(values, where: str, name: str) -> tuple[list[bytes], np.ndarray]
 
 # ---------------------------------------------------------------- decoding
 
-def decode(types: Mapping[str, str], body: bytes, where: str = "") -> dict[str, np.ndarray]:
+def decode(types: Mapping[str, str], body: bytes | memoryview, where: str = "") -> dict[str, np.ndarray]:
     """Columns of a ``.blox`` body, held as described in ``schema`` (counts for accuracies)."""
     payload = _inflate(body, where)
     if len(payload) < _PREFIX.size:
@@ -187,7 +187,7 @@ def decode(types: Mapping[str, str], body: bytes, where: str = "") -> dict[str, 
             for name, (block, n) in blocks.items()}
 
 
-def _inflate(body: bytes, where: str) -> bytes:
+def _inflate(body: bytes | memoryview, where: str) -> bytes:
     inflater = zlib.decompressobj()
     try:
         payload = inflater.decompress(body)
@@ -318,8 +318,7 @@ def _decode_block(kind: ColumnType, block, n: int, where: str, name: str) -> np.
 
 
 def _from_le(block: np.ndarray, width: int) -> np.ndarray:
-    """Little-endian unsigned integers of ``width`` bytes along the last axis -> uint32."""
-    out = np.zeros(block.shape[:-1], dtype=np.uint32)
-    for j in range(width):
-        out |= block[..., j].astype(np.uint32) << np.uint32(8 * j)
-    return out
+    """Little-endian unsigned integers of ``width`` <= 4 bytes along the last axis -> uint32."""
+    wide = np.zeros(block.shape[:-1] + (4,), dtype=np.uint8)
+    wide[..., :width] = block
+    return wide.view("<u4")[..., 0]

@@ -27,10 +27,10 @@ def write_body(file: TextIO, rows: Iterable[list]) -> None:
     csv.writer(file).writerows(rows)
 
 
-def read_body(body: bytes, names: Sequence[str], where: str) -> dict[str, np.ndarray]:
+def read_body(body: bytes | memoryview, names: Sequence[str], where: str) -> dict[str, np.ndarray]:
     """Parse the CSV body into columns (accuracies as counts), checking every field."""
     try:
-        text = body.decode("utf-8")
+        text = str(body, "utf-8")
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except (UnicodeDecodeError, csv.Error) as err:
         raise FormatError(f"{where}: malformed CSV body ({err})") from err

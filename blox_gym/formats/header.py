@@ -52,8 +52,8 @@ def dump_header(header: dict[str, Any]) -> bytes:
     return data
 
 
-def split_header(data: bytes, where: str) -> tuple[dict[str, Any], bytes]:
-    """Parse the header at the start of ``data`` (a whole file); return it and the body."""
+def split_header(data: bytes, where: str) -> tuple[dict[str, Any], memoryview]:
+    """Parse the header at the start of ``data`` (a whole file); return it and the body (no copy)."""
     if not data.startswith(OPEN):
         raise FormatError(f"{where}: not a Blox release file: it must start with the YAML "
                           f"marker line '---'")
@@ -68,4 +68,4 @@ def split_header(data: bytes, where: str) -> tuple[dict[str, Any], bytes]:
     if not isinstance(header, dict):
         raise FormatError(f"{where}: the YAML header must be a mapping, got "
                           f"{type(header).__name__}")
-    return header, data[end + len(CLOSE):]
+    return header, memoryview(data)[end + len(CLOSE):]

@@ -34,7 +34,7 @@ def write_body(file: BinaryIO, rows: list) -> None:
     pickle.dump(rows, file)
 
 
-def read_body(body: bytes, where: str) -> object:
+def read_body(body: bytes | memoryview, where: str) -> object:
     """Unpickle ``body`` allowing plain containers and scalars only; the whole body must be used."""
     stream = io.BytesIO(body)
     try:
