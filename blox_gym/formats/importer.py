@@ -45,7 +45,7 @@ def import_release(src_dir: str | os.PathLike, out: str | os.PathLike,
     if not overwrite and "://" not in str(out) and Path(out).expanduser().exists():
         raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
     chosen = _choose(src, _preference(prefer))
-    builder = _Builder([stem.key for stem in chosen if stem.part == "base"], src)
+    builder = _Builder([stem.key for stem in chosen if stem.part == "base"])
     for stem in tqdm(chosen, desc="reading release files", unit="file",
                      disable=None if progress else True):
         builder.add(stem, chosen[stem])
@@ -88,9 +88,8 @@ def _choose(src: Path, order: list[str]) -> dict[Stem, Path]:
 class _Builder:
     """Collects the arrays and attrs of the store while the files are read one by one."""
 
-    def __init__(self, seeds: list[int], src: Path):
+    def __init__(self, seeds: list[int]):
         self.seeds = sorted(seeds)
-        self.src = src
         self.epochs: int | None = None
         self.arrays: dict[str, np.ndarray] = {}
         self.base_ids: dict[int, np.ndarray] = {}

@@ -67,13 +67,13 @@ def _column(name: str, cells: list, where: str) -> np.ndarray:
             return space.to_flat(cells).reshape(len(cells), space.N_COMPONENTS)
         except ValueError as err:
             raise FormatError(f"{at(where, column=name)}: {err}") from err
-    values = numeric_array(cells, 2 if kind.endswith("_list") else 1, where, name)
+    values = _numeric_array(cells, 2 if kind.endswith("_list") else 1, where, name)
     if kind == "int":
         return integral(values, where, name)
     return to_counts(name, values, where) if kind.startswith("acc") else values
 
 
-def numeric_array(cells: list, ndim: int, where: str, name: str) -> np.ndarray:
+def _numeric_array(cells: list, ndim: int, where: str, name: str) -> np.ndarray:
     """float64 array of numbers (``ndim`` 1) or equal-length lists of numbers (``ndim`` 2)."""
     try:
         values = np.array(cells)
