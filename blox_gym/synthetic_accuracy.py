@@ -89,7 +89,7 @@ def make_world(rng: np.random.Generator) -> World:
 # distillation, lower = closer to the teacher.  log NSR mixes the block's true effect (with
 # correlation FAITHFUL), its size (bigger blocks mimic any teacher better) and noise.
 SIGNATURE_EPOCHS = (1, 10)
-NSR_LEVEL = (0.55, 0.22)  # median NSR after 1 and 10 distillation epochs
+NSR_LEVEL = (0.55, 0.22)  # NSR of an average stage-1 block after 1 and 10 epochs
 NSR_FAITHFUL = (0.30, 0.90)  # correlation of -log NSR with the block's effect
 NSR_STAGE = (0.8, 1.0, 1.3)  # deeper stages are harder to mimic
 NSR_SPREAD = 0.35  # sd of log NSR within a stage

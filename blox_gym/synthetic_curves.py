@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.signal import lfilter
 
 EPOCHS = 200
 CHANCE = 1.0  # percent, 100 classes
@@ -25,8 +24,8 @@ LR_GAP_SD = 0.15  # relative spread of LR_GAP across models
 TRAIN_EXTRA_GAP = 9.0  # pp: augmented running-average training accuracy lags further
 TAU_BASE, TAU_PER_LAYER = 5.0, 0.05  # epochs; deeper networks warm up more slowly
 TRAIN_GAP_BASE, TRAIN_GAP_PER_DOUBLING = 5.0, 3.0  # pp final train-over-val gap vs params
-WOBBLE_LATE, WOBBLE_LR = 0.06, 0.9  # pp sd of the weight fluctuation: floor + r(e) share
-WOBBLE_RHO = 0.5  # epoch-to-epoch autocorrelation of the weight fluctuation
+WOBBLE_LATE, WOBBLE_LR = 0.06, 0.9  # pp sd of the weight fluctuation: floor + r(e) share;
+# consecutive epochs share half of it (correlation 0.5)
 VAL_SPLIT_SD, TEST_SPLIT_SD = 0.20, 0.12  # pp per (seed, model): finite split sampling
 VAL_EPOCH_SD, TEST_READ_SD = 0.06, 0.06  # pp per epoch / per test pass
 TRAIN_EPOCH_SD = 0.12  # pp: running average over 45,000 freshly augmented images
@@ -108,8 +107,10 @@ def simulate(model: Model, noise: Noise) -> dict[str, np.ndarray]:
     """Curves and test metrics of one seed for the models in ``model`` (rows of ``noise``)."""
     r = lr_factor()
     wobble_sd = WOBBLE_LATE + WOBBLE_LR * r
-    wobble = lfilter([np.sqrt(1 - WOBBLE_RHO ** 2)], [1, -WOBBLE_RHO], noise.wobble, axis=1)
-    wobble = wobble.astype(np.float32) * wobble_sd
+    wobble = noise.wobble.copy()  # (z_e + z_(e-1)) / sqrt 2: correlation 0.5 between epochs
+    wobble[:, 1:] += noise.wobble[:, :-1]
+    wobble[:, 1:] *= np.float32(np.sqrt(0.5))
+    wobble *= wobble_sd
     val_level = model.level + VAL_SPLIT_SD * noise.val_split
     val_raw = _curve(val_level, model.lr_gap, model.tau) + wobble + VAL_EPOCH_SD * noise.val_epoch
     val = quantise(val_raw, 5_000)
