@@ -46,13 +46,14 @@ def _rng(seed: int, stream: int, *more: int) -> np.random.Generator:
 
 
 def _traits(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Per-model curve shape: LR gap (pp), warm-up tau (epochs), train gap (pp), loss calibration."""
+    """Per-model curve shape: LR gap (pp), warm-up tau (epochs), train gap (pp), loss scale."""
     n = space.N_MODELS
     lr_gap = curves.LR_GAP * np.exp(curves.LR_GAP_SD * rng.standard_normal(n))
     depth = _block_depth()[accuracy.stage_digits()].sum(axis=0)
     tau = curves.TAU_BASE + curves.TAU_PER_LAYER * depth
     params = costs.model_costs()[:, 0].astype(np.float64)
-    train_gap = curves.TRAIN_GAP_BASE + curves.TRAIN_GAP_PER_DOUBLING * np.log2(params / np.median(params))
+    doublings = np.log2(params / np.median(params))
+    train_gap = curves.TRAIN_GAP_BASE + curves.TRAIN_GAP_PER_DOUBLING * doublings
     calibration = np.exp(curves.LOSS_CAL_SD * rng.standard_normal(n))
     return lr_gap, tau, train_gap, calibration
 
@@ -80,8 +81,8 @@ def _anchor_shifts(model: curves.Model, noise: curves.Noise) -> np.ndarray:
         sub_model, sub_noise = curves.take(model, row), curves.take(noise, row)
 
         def best(s: float) -> float:
-            level = sub_model.level + s
-            return float(curves.simulate(sub_model._replace(level=level), sub_noise)["test_top1"].max())
+            shifted = sub_model._replace(level=sub_model.level + s)
+            return float(curves.simulate(shifted, sub_noise)["test_top1"].max())
 
         s = 0.0
         for _ in range(3):
@@ -145,7 +146,8 @@ def _empty_arrays(n_seeds: int, extended_seeds: int) -> dict[str, np.ndarray]:
             arrays[name] = np.full(shape, np.nan, np.float32)
         for name in ("train_loss", "val_loss"):
             arrays[name] = np.full(shape, np.nan)
-        arrays["test_top5"], arrays["test_loss"] = np.full(shape[:2], np.nan), np.full(shape[:2], np.nan)
+        for name in ("test_top5", "test_loss"):
+            arrays[name] = np.full(shape[:2], np.nan)
     return arrays
 
 

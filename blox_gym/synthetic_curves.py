@@ -76,10 +76,12 @@ def lr_factor() -> np.ndarray:
     return (0.5 * (1 + np.cos(np.pi * np.arange(EPOCHS) / EPOCHS))).astype(np.float32)
 
 
-def _curve(level, gap, tau, shift: float = 0.0) -> np.ndarray:
+def _curve(level: np.ndarray, gap: np.ndarray, tau: np.ndarray, shift: float = 0.0) -> np.ndarray:
+    """(N, 200) noise-free accuracy in percent, ``shift`` epochs behind."""
     e = np.arange(1, EPOCHS + 1, dtype=np.float32) - shift
     warm = 1 - np.exp(-e / tau[:, None].astype(np.float32))
-    top = (level - CHANCE).astype(np.float32)[:, None] - gap.astype(np.float32)[:, None] * lr_factor()
+    gap = gap.astype(np.float32)[:, None] * lr_factor()
+    top = (level - CHANCE).astype(np.float32)[:, None] - gap
     return CHANCE + top * warm
 
 
@@ -90,6 +92,7 @@ def quantise(values: np.ndarray, images: int) -> np.ndarray:
 
 
 def _top5(top1: np.ndarray, noise: np.ndarray, images: int) -> np.ndarray:
+    """Top-5 percent from top-1 percent (logit-linear), on the grid of ``images``."""
     p = np.clip(top1 / 100, 1e-4, 1 - 1e-4)
     logit = TOP5_A + TOP5_B * np.log(p / (1 - p)) + TOP5_SD * noise
     top5 = quantise(100 / (1 + np.exp(-logit)), images)
@@ -97,6 +100,7 @@ def _top5(top1: np.ndarray, noise: np.ndarray, images: int) -> np.ndarray:
 
 
 def _loss(top1: np.ndarray, calibration: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Cross-entropy from top-1 percent (power law), float64 rounded to 6 decimals."""
     err = np.clip(1 - top1 / 100, 1e-3, 1)
     cal = calibration.reshape(calibration.shape + (1,) * (np.ndim(top1) - 1))
     loss = LOSS_SCALE * err ** LOSS_POWER * cal * (1 + LOSS_EPOCH_SD * noise)

@@ -82,8 +82,10 @@ def fixed_layers() -> list[Layer]:
     layers = [_conv("conv", 3, c0, 3, 32, 32)]
     for c, hw in zip(costs.STAGE_CHANNELS, costs.STAGE_RESOLUTION):
         out_hw = hw // 2
-        layers += [_conv("conv", c, 2 * c, 3, hw, out_hw), _conv("conv", 2 * c, 2 * c, 3, out_hw, out_hw),
-                   _conv("conv", c, 2 * c, 2, hw, out_hw), _elementwise("add", 2 * c * out_hw ** 2, 2 * c)]
+        layers += [_conv("conv", c, 2 * c, 3, hw, out_hw),
+                   _conv("conv", 2 * c, 2 * c, 3, out_hw, out_hw),
+                   _conv("conv", c, 2 * c, 2, hw, out_hw),
+                   _elementwise("add", 2 * c * out_hw ** 2, 2 * c)]
     last = 2 * costs.STAGE_CHANNELS[-1]
     pool_in = last * (costs.STAGE_RESOLUTION[-1] // 2) ** 2
     return layers + [Layer("pool", 0, pool_in, last, 0, False, last),

@@ -36,7 +36,8 @@ def test_contents(table):
     n, e = space.N_MODELS, 200
     shapes = {"val_top1": (3, n, e), "test_top1": (3, n), "train_time_s": (3, n),
               "train_top1": (3, n, e), "train_top5": (3, n, e), "train_loss": (3, n, e),
-              "val_top5": (3, n, e), "val_loss": (3, n, e), "test_top5": (3, n), "test_loss": (3, n),
+              "val_top5": (3, n, e), "val_loss": (3, n, e), "test_top5": (3, n),
+              "test_loss": (3, n),
               "params": (n,), "flops": (n,), "latency/desktop-gpu": (n,),
               "latency/mobile-dsp": (n,), "signatures": (3, 45, 2)}
     assert {k: v.shape for k, v in arrays.items()} == shapes
@@ -66,7 +67,8 @@ def test_quantisation(table):
     arrays = table[0]
     for name in ("val_top1", "test_top1", "train_top1", "train_top5", "val_top5", "test_top5"):
         values = arrays[name][0]
-        decoded = store.decode_accuracy(name, store.encode_accuracy(name, values))  # raises off-grid
+        counts = store.encode_accuracy(name, values)  # raises for a value off the grid
+        decoded = store.decode_accuracy(name, counts)
         assert np.abs(decoded - values).max() < 1e-5
         assert 0 <= values.min() and values.max() <= 100
     for name in ("train_loss", "val_loss", "test_loss"):
@@ -198,8 +200,8 @@ def _se_share(device: str, c: int, hw: int) -> float:
     """Share of an mbconv op's time spent in its squeeze-excite kernels."""
     layers = hardware.op_layers("mbconv", c, hw)
     ms = [hardware.layer_ms(layer, hardware.DEVICES[device]) for layer in layers]
-    return sum(t for t, layer in zip(ms, layers) if layer.kind in ("pool", "fc", "sigmoid", "mul")) \
-        / sum(ms)
+    se = ("pool", "fc", "sigmoid", "mul")
+    return sum(t for t, layer in zip(ms, layers) if layer.kind in se) / sum(ms)
 
 
 def test_signatures_track_block_effects(table):
