@@ -96,11 +96,18 @@ BLOCK_CONFIGS = np.array([b.config for b in BLOCKS], dtype=np.int64)  # (45, 5)
 _STAGE_PLACE = np.array([1, 3, 9, 18, 36])
 _RADIX_U = RADIX.astype(np.uint64)
 
-# (op0, op1, previous, input, skip) -> block rank, for the scalar fast path of model_id;
-# invalid stages map to a sentinel so negative that any id containing one is < 0.
-_INVALID_RANK = -(N_BLOCKS**N_STAGES) * N_BLOCKS
-_STAGE_RANK = {tuple(int(d) for d in np.unravel_index(c, STAGE_RADIX[::-1])[::-1]):
-               (int(k) if k >= 0 else _INVALID_RANK) for c, k in enumerate(CONFIG_TO_BLOCK)}
+
+def _stage_terms(stage: int) -> dict[tuple[int, ...], int]:
+    """(op0, op1, previous, input, skip) -> the stage's term ``k * 45**stage`` of the model
+    id, for the scalar fast path of :func:`model_id`; an invalid stage maps to -91,125, so
+    any id that contains one is negative."""
+    configs = (tuple(int(d) for d in np.unravel_index(c, STAGE_RADIX[::-1])[::-1])
+               for c in range(N_CONFIGS))
+    return {cfg: int(k) * N_BLOCKS**stage if k >= 0 else -N_MODELS
+            for cfg, k in zip(configs, CONFIG_TO_BLOCK)}
+
+
+_TERM0, _TERM1, _TERM2 = (_stage_terms(s) for s in range(N_STAGES))
 
 
 def _build_raw_to_model() -> np.ndarray:
@@ -243,13 +250,11 @@ def is_valid(arch):
 def model_id(arch):
     """Canonical model id 0..91,124, or -1 for an invalid architecture."""
     try:  # fast path for one architecture (about 0.4 us); anything else falls through
-        if len(arch) == N_STAGES:
+        if len(arch) == 3:
             (((a,), (b, c, d, e)), ((f,), (g, h, i, j)), ((k,), (l, m, n, o))) = arch
         else:
             a, b, c, d, e, f, g, h, i, j, k, l, m, n, o = arch
-        rank = _STAGE_RANK
-        mid = rank[a, b, c, d, e] + N_BLOCKS * rank[f, g, h, i, j] \
-            + N_BLOCKS**2 * rank[k, l, m, n, o]
+        mid = _TERM0[a, b, c, d, e] + _TERM1[f, g, h, i, j] + _TERM2[k, l, m, n, o]
         return mid if mid >= 0 else -1
     except (KeyError, TypeError, ValueError):
         pass
