@@ -97,14 +97,19 @@ _STAGE_PLACE = np.array([1, 3, 9, 18, 36])
 _RADIX_U = RADIX.astype(np.uint64)
 
 
-def _stage_terms(stage: int) -> dict[tuple[int, ...], int]:
-    """(op0, op1, previous, input, skip) -> the stage's term ``k * 45**stage`` of the model
-    id, for the scalar fast path of :func:`model_id`; an invalid stage maps to -91,125, so
-    any id that contains one is negative."""
-    configs = (tuple(int(d) for d in np.unravel_index(c, STAGE_RADIX[::-1])[::-1])
-               for c in range(N_CONFIGS))
-    return {cfg: int(k) * N_BLOCKS**stage if k >= 0 else -N_MODELS
-            for cfg, k in zip(configs, CONFIG_TO_BLOCK)}
+def _stage_terms(stage: int) -> dict:
+    """Nested dicts ``[op0][op1][previous][input][skip]`` -> the stage's term
+    ``k * 45**stage`` of the model id, for the scalar fast path of :func:`model_id` (dicts,
+    unlike lists, reject negative values); an invalid stage maps to -91,125, so any id
+    that contains one is negative."""
+    terms: dict = {}
+    for c, k in enumerate(CONFIG_TO_BLOCK):
+        *path, last = (int(d) for d in np.unravel_index(c, STAGE_RADIX[::-1])[::-1])
+        level = terms
+        for d in path:
+            level = level.setdefault(d, {})
+        level[last] = int(k) * N_BLOCKS**stage if k >= 0 else -N_MODELS
+    return terms
 
 
 _TERM0, _TERM1, _TERM2 = (_stage_terms(s) for s in range(N_STAGES))
@@ -254,7 +259,7 @@ def model_id(arch):
             (((a,), (b, c, d, e)), ((f,), (g, h, i, j)), ((k,), (l, m, n, o))) = arch
         else:
             a, b, c, d, e, f, g, h, i, j, k, l, m, n, o = arch
-        mid = _TERM0[a, b, c, d, e] + _TERM1[f, g, h, i, j] + _TERM2[k, l, m, n, o]
+        mid = _TERM0[a][b][c][d][e] + _TERM1[f][g][h][i][j] + _TERM2[k][l][m][n][o]
         return mid if mid >= 0 else -1
     except (KeyError, TypeError, ValueError):
         pass
