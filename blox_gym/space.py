@@ -95,6 +95,7 @@ CONFIG_TO_BLOCK, BLOCKS = _stage_tables()
 BLOCK_CONFIGS = np.array([b.config for b in BLOCKS], dtype=np.int64)  # (45, 5)
 _STAGE_PLACE = np.array([1, 3, 9, 18, 36])
 _RADIX_U = RADIX.astype(np.uint64)
+_RADIX_REVERSED = tuple(int(r) for r in RADIX[::-1])  # ravel_multi_index: last axis fastest
 
 
 def _stage_terms(stage: int) -> dict:
@@ -188,6 +189,12 @@ def as_flat(arch) -> tuple[np.ndarray, bool]:
     ``(N, 15)`` array (an int64 array comes back as a view, not a copy).  Raises
     ``ValueError`` naming the bad component and allowed values.
     """
+    flat, single = _parse(arch)
+    return _check_values(flat), single
+
+
+def _parse(arch) -> tuple[np.ndarray, bool]:
+    """:func:`as_flat` without the range check of the values."""
     if _is_nested(arch):
         a, single = np.array([_nested_to_flat(arch)], dtype=object), True
     elif isinstance(arch, (list, tuple)) and len(arch) > 0 and _is_nested(arch[0]):
@@ -200,7 +207,16 @@ def as_flat(arch) -> tuple[np.ndarray, bool]:
                              f"input, skip]]] * 3 or {N_COMPONENTS} integers; got shape "
                              f"{a.shape}: {_short(arch)}")
         single = a.ndim == 1
-    return _check_values(_to_int_array(a.reshape(-1, N_COMPONENTS))), single
+    return _to_int_array(a.reshape(-1, N_COMPONENTS)), single
+
+
+def _raw_indices(flat: np.ndarray) -> np.ndarray:
+    """Raw indices of an unchecked ``(N, 15)`` int array, range check included (one pass)."""
+    try:
+        return np.ravel_multi_index(tuple(flat.T[::-1]), _RADIX_REVERSED)
+    except ValueError:
+        _check_values(flat)  # raises, naming the component
+        raise
 
 
 def _short(x) -> str:
@@ -228,8 +244,8 @@ def to_nested(arch):
 
 def raw_index(arch):
     """Index 0..373,247 in the original enumeration order (component 0 fastest)."""
-    flat, single = as_flat(arch)
-    return _out(flat @ _PLACE, single)
+    flat, single = _parse(arch)
+    return _out(_raw_indices(flat), single)
 
 
 def from_raw_index(index) -> np.ndarray:
@@ -263,8 +279,8 @@ def model_id(arch):
         return mid if mid >= 0 else -1
     except (KeyError, TypeError, ValueError):
         pass
-    flat, single = as_flat(arch)
-    return _out(RAW_TO_MODEL[flat @ _PLACE].astype(np.int64), single)
+    flat, single = _parse(arch)
+    return _out(RAW_TO_MODEL[_raw_indices(flat)].astype(np.int64), single)
 
 
 def canonical(arch) -> np.ndarray:
