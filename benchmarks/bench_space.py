@@ -122,8 +122,8 @@ def fmt_time(s: float) -> str:
 
 
 def markdown(rows: list[dict], env: dict) -> str:
-    lines = [f"Machine: {env['cpus']} CPUs, Python {env['python']}, numpy {env['numpy']}; "
-             f"best of {env['repeat']}.", "",
+    lines = [f"Machine: {env['cpus']} CPUs, 1-min load average {env['load']:.2f} at the start; "
+             f"Python {env['python']}, numpy {env['numpy']}; best of {env['repeat']}.", "",
              "| task | time | target | met | baseline | baseline time | speed-up |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -140,10 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
+    load = os.getloadavg()[0]
     one, per_query = bench_one_id(args.repeat, rng)
     rows = [bench_raw_to_model(args.repeat, rng), bench_many_ids(args.repeat, rng, per_query),
             one, bench_costs(args.repeat, rng)]
-    env = {"cpus": os.cpu_count(), "python": platform.python_version(),
+    env = {"cpus": os.cpu_count(), "load": load, "python": platform.python_version(),
            "numpy": np.__version__, "repeat": args.repeat}
     print(json.dumps({"env": env, "rows": rows}, indent=2) if args.json else markdown(rows, env))
 
