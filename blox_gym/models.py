@@ -166,11 +166,13 @@ class BloxNet(nn.Module):
         """The canonical flat vector (15 ints) of this network's model."""
         return space.CANONICAL[self.model_id].astype(np.int64)
 
-    def forward(self, x: Tensor, return_features: bool = False):
+    def forward(self, x: Tensor, return_features: bool = False
+                ) -> Tensor | tuple[Tensor, list[Tensor], list[Tensor]]:
         """Logits; with ``return_features`` also ``(block_inputs, block_outputs)``, the input
         and output of each stage's cell (lists of 3 tensors), for blockwise distillation."""
         x = self.stem(x)
-        inputs, outputs = [], []
+        inputs: list[Tensor] = []
+        outputs: list[Tensor] = []
         for block, reduction in zip(self.blocks, self.reductions):
             inputs.append(x)
             x = block(x)
