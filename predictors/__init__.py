@@ -6,11 +6,33 @@
 >>> p = predictors.make("additive").fit(train_ids, y_train)
 >>> p.rank(candidate_ids)[:10]
 
-See ``docs/predictors.md``.
+Predictor modules are imported on first use.  See ``docs/predictors.md``.
 """
 
-from predictors import baselines, brp, ensemble, gnn, linear, mlp  # noqa: F401  (registration)
-from predictors.base import Predictor, available, load, make, register
-from predictors.dataset import BloxGraphDataset
+from predictors.base import Predictor, available, load, make, predictor_class, register
 
-__all__ = ["BloxGraphDataset", "Predictor", "available", "load", "make", "register"]
+_BUILT_IN = {
+    "additive": "predictors.linear:AdditivePredictor",
+    "brp": "predictors.brp:BRPPredictor",
+    "ensemble": "predictors.ensemble:EnsemblePredictor",
+    "flops": "predictors.baselines:FlopsPredictor",
+    "gcn": "predictors.gnn:GCNPredictor",
+    "gin": "predictors.gnn:GINPredictor",
+    "linear_signatures": "predictors.linear:SignaturePredictor",
+    "mlp": "predictors.mlp:MLPPredictor",
+    "params": "predictors.baselines:ParamsPredictor",
+}
+for _name, _entry_point in _BUILT_IN.items():
+    register(_name, _entry_point)
+
+
+def __getattr__(name: str):
+    if name == "BloxGraphDataset":  # imports torch-geometric, so only on use
+        from predictors.dataset import BloxGraphDataset
+
+        return BloxGraphDataset
+    raise AttributeError(f"module 'predictors' has no attribute {name!r}")
+
+
+__all__ = ["BloxGraphDataset", "Predictor", "available", "load", "make", "predictor_class",
+           "register"]

@@ -13,12 +13,13 @@ and ``state.pt`` (a plain torch state dict, loadable with ``weights_only=True``)
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from predictors.encodings import model_ids
 
 FORMAT = "blox-gym-predictor"
 FORMAT_VERSION = 1
-_REGISTRY: dict[str, type["Predictor"]] = {}
+_REGISTRY: dict[str, "str | type[Predictor]"] = {}
 
 
 def check_number(name: str, value, kind: type | tuple[type, ...], low: float,
@@ -125,15 +126,28 @@ class Predictor(ABC):
         return f"<{type(self).__name__} {self.name!r}({args}){'' if self.fitted else ' unfitted'}>"
 
 
-def register(name: str) -> Callable[[type[Predictor]], type[Predictor]]:
-    """Class decorator: make the predictor available as ``make(name)``."""
-    def decorate(cls: type[Predictor]) -> type[Predictor]:
-        if name in _REGISTRY:
-            raise ValueError(f"predictor name {name!r} is already registered")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-    return decorate
+def register(name: str, entry_point: str | type[Predictor]) -> None:
+    """Make ``make(name)`` build ``entry_point``: a :class:`Predictor` subclass, or
+    ``"module:Class"``, imported on first use (so ``import predictors`` stays light)."""
+    if name in _REGISTRY:
+        raise ValueError(f"predictor name {name!r} is already registered")
+    if not isinstance(entry_point, str) and getattr(entry_point, "name", None) != name:
+        raise ValueError(f"{entry_point!r} must have the class attribute name = {name!r}")
+    _REGISTRY[name] = entry_point
+
+
+def predictor_class(name: str) -> type[Predictor]:
+    """The class registered as ``name``."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown predictor {name!r}; available: {', '.join(available())}")
+    entry = _REGISTRY[name]
+    if isinstance(entry, str):
+        module, _, attribute = entry.partition(":")
+        entry = getattr(importlib.import_module(module), attribute)
+        if entry.name != name:
+            raise ValueError(f"{_REGISTRY[name]} has name {entry.name!r}, registered as {name!r}")
+        _REGISTRY[name] = entry
+    return entry
 
 
 def available() -> list[str]:
@@ -143,9 +157,7 @@ def available() -> list[str]:
 
 def make(name: str, **kwargs) -> Predictor:
     """A new, unfitted predictor ``name`` built with ``kwargs``."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown predictor {name!r}; available: {', '.join(available())}")
-    return _REGISTRY[name](**kwargs)
+    return predictor_class(name)(**kwargs)
 
 
 def load(path: str | os.PathLike, device: str | None = None) -> Predictor:

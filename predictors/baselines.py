@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from blox_gym import costs
-from predictors.base import Predictor, register
+from predictors.base import Predictor
 
 
 class CostPredictor(Predictor):
@@ -29,15 +29,17 @@ class CostPredictor(Predictor):
         self.fitted = True
 
 
-@register("flops")
 class FlopsPredictor(CostPredictor):
     """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
+
+    name = "flops"
 
     column = 2
 
 
-@register("params")
 class ParamsPredictor(CostPredictor):
     """Trainable parameters."""
+
+    name = "params"
 
     column = 0

@@ -6,12 +6,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from predictors.base import register
 from predictors.gnn import GraphPredictor
 from predictors.nn import BRPGCN, PairwiseComparator
 
 
-@register("brp")
 class BRPPredictor(GraphPredictor):
     """A pairwise comparator on BRP-NAS GCN embeddings (Dudziak et al., 2020).
 
@@ -21,6 +19,8 @@ class BRPPredictor(GraphPredictor):
     mean probability that ``a`` beats each training model other than itself.  Win scores
     rank models; they are not on the scale of ``y`` (``predicts_values`` is False).
     """
+
+    name = "brp"
 
     predicts_values = False
 

@@ -14,12 +14,15 @@ id, so isomorphic architectures are encoded alike.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch_geometric.data import Batch, Data
 
 from blox_gym import costs, space
+
+if TYPE_CHECKING:  # torch-geometric is imported by the graph functions only: it is slow to load
+    from torch_geometric.data import Batch, Data
 
 N_NODES = space.N_NODES + 1  # the 11 graph nodes and the global node 0
 N_NODE_FEATURES = space.N_GCN_FEATURES
@@ -157,6 +160,8 @@ def graph_data(model: int) -> Data:
 
 def graph_batch(archs) -> Batch:
     """The BRP-NAS graphs of ``archs`` as one torch-geometric :class:`Batch` (fast path)."""
+    from torch_geometric.data import Batch
+
     ids = model_ids(archs)
     adjacency, classes = graph_tables()
     graph, src, dst = message_edges(adjacency[ids])

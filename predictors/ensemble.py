@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from predictors.base import _REGISTRY, Predictor, make, register
+from predictors.base import Predictor, available, make, predictor_class
 
 
 def _member_spec(spec) -> tuple[str, dict[str, Any]]:
@@ -20,7 +20,6 @@ def _member_spec(spec) -> tuple[str, dict[str, Any]]:
                      f"{{...}}}}, got {spec!r}")
 
 
-@register("ensemble")
 class EnsemblePredictor(Predictor):
     """The mean prediction of its members, each fitted on the same data.
 
@@ -28,6 +27,8 @@ class EnsemblePredictor(Predictor):
     ``seed + i`` unless its kwargs give a seed.  Members must predict values of ``y``
     (not win scores or costs), so that their mean is meaningful.
     """
+
+    name = "ensemble"
 
     def __init__(self, members=("gcn", "mlp", "additive"), seed: int = 0):
         super().__init__(seed)
@@ -37,10 +38,9 @@ class EnsemblePredictor(Predictor):
         self.members: list[Predictor] = []
         for i, spec in enumerate(members):
             name, kwargs = _member_spec(spec)
-            cls = _REGISTRY.get(name)
-            if cls is not None and not cls.predicts_values:
-                allowed = [n for n, c in sorted(_REGISTRY.items())
-                           if c.predicts_values and n != self.name]
+            if not predictor_class(name).predicts_values:
+                allowed = [n for n in available()
+                           if predictor_class(n).predicts_values and n != self.name]
                 raise ValueError(f"ensemble member {name!r} does not predict values of y; "
                                  f"allowed members: {', '.join(allowed)}")
             kwargs.setdefault("seed", self.seed + i)

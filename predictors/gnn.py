@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from predictors.base import check_number, register
+from predictors.base import check_number
 from predictors.neural import TorchPredictor
 from predictors.nn import BRPGCN, GIN
 from predictors.plan import graph_plan
@@ -61,10 +61,11 @@ class GraphPredictor(TorchPredictor):
         return torch.nn.functional.mse_loss(self._scores(ids), y)
 
 
-@register("gcn")
 class GCNPredictor(GraphPredictor):
     """The BRP-NAS GCN regressor: :class:`~predictors.nn.BRPGCN` (4 x 600, dropout 0.2),
     global-node read-out, a linear head; AdamW lr 3.5e-4, weight decay 5e-4."""
+
+    name = "gcn"
 
     def __init__(self, hidden: int = 600, layers: int = 4, dropout: float = 0.2, **kwargs):
         super().__init__(hidden, layers, dropout, **kwargs)
@@ -74,10 +75,11 @@ class GCNPredictor(GraphPredictor):
         return BRPGCN(hidden_channels=hidden, num_layers=layers, dropout=dropout)
 
 
-@register("gin")
 class GINPredictor(GraphPredictor):
     """A GIN regressor: :class:`~predictors.nn.GIN` (4 x 256, dropout 0.1), sum read-out,
     a linear head; trained like the GCN."""
+
+    name = "gin"
 
     readout = "sum"
     self_loops = False

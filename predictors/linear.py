@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from blox_gym import space
-from predictors.base import Predictor, check_number, register
+from predictors.base import Predictor, check_number
 from predictors.encodings import check_signatures, onehot_blocks, signature_features
 
 
@@ -57,12 +57,13 @@ class RidgePredictor(Predictor):
         self.fitted = True
 
 
-@register("linear_signatures")
 class SignaturePredictor(RidgePredictor):
     """DONNA's linear accuracy predictor: ridge on the signature of each stage's block.
 
     ``signatures``: the ``(3, 45)`` block signatures, e.g. ``table.signatures()``.
     """
+
+    name = "linear_signatures"
 
     def __init__(self, signatures, alpha: float = 1e-3, seed: int = 0):
         super().__init__(alpha, seed)
@@ -75,13 +76,14 @@ class SignaturePredictor(RidgePredictor):
         return signature_features(ids, self.signatures)
 
 
-@register("additive")
 class AdditivePredictor(RidgePredictor):
     """Additive per-block scores (LANA-style): ridge on the 3 x 45 block one-hot.
 
     A prediction is ``intercept + sum_s block_scores[s, k_s]``, ready for an integer
     program over block choices.
     """
+
+    name = "additive"
 
     def __init__(self, alpha: float = 1.0, seed: int = 0):
         super().__init__(alpha, seed)

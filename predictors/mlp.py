@@ -8,18 +8,19 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from predictors.base import check_number, register
+from predictors.base import check_number
 from predictors.encodings import onehot_blocks, onehot_components
 from predictors.neural import TorchPredictor
 
 ENCODINGS = {"blocks": onehot_blocks, "components": onehot_components}
 
 
-@register("mlp")
 class MLPPredictor(TorchPredictor):
     """``layers`` hidden layers (Linear, ReLU, Dropout) of width ``hidden`` and a linear output
     on the one-hot ``encoding``: ``"blocks"`` (3 x 45 block choices) or ``"components"``
     (the 15 components, 36 values), plus optional cost scalars."""
+
+    name = "mlp"
 
     def __init__(self, hidden: int = 256, layers: int = 3, dropout: float = 0.1,
                  encoding: str = "blocks", lr: float = 1e-3, weight_decay: float = 1e-4,

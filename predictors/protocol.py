@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from blox_gym import space
-from predictors.base import _REGISTRY, available, make
+from predictors.base import available, make
 from predictors.metrics import evaluate
 
 SIZES = (5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000)
@@ -122,7 +122,7 @@ def _check_protocol(targets, predictors, sizes, trials, test_size, jobs) -> None
     if targets.shape != (space.N_MODELS,) or not np.isfinite(targets).all():
         raise ValueError(f"targets must be {space.N_MODELS:,} finite values indexed by model id, "
                          f"got shape {targets.shape}")
-    unknown = [name for name in predictors if name not in _REGISTRY]
+    unknown = [name for name in predictors if name not in available()]
     if unknown or not predictors:
         raise ValueError(f"unknown or no predictors {unknown}; available: {', '.join(available())}")
     if not sizes or any(not isinstance(n, (int, np.integer)) or n < 2 for n in sizes):
@@ -221,7 +221,7 @@ def _predictor_kwargs(args, table) -> dict[str, dict[str, Any]]:
     if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
         raise ValueError(f"--kwargs must map predictor names to objects, got {args.kwargs!r}")
     names = args.predictors or default_predictors()
-    unknown = [n for n in list(names) + list(extra) if n not in _REGISTRY]
+    unknown = [n for n in list(names) + list(extra) if n not in available()]
     if unknown:
         raise ValueError(f"unknown predictor(s) {unknown}; available: {', '.join(available())}")
     chosen = {name: dict(extra.get(name, {})) for name in names}
