@@ -107,7 +107,8 @@ class TorchPredictor(Predictor):
                rng: np.random.Generator) -> int:
         module = self.module
         optimizer = torch.optim.AdamW(module.parameters(), lr=self.lr,
-                                      weight_decay=self.weight_decay)
+                                      weight_decay=self.weight_decay,
+                                      fused=self.device.type in ("cpu", "cuda"))
         schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1,
                                                               patience=self.lr_patience)
         n_batches = math.ceil(len(train) / self.batch_size)
