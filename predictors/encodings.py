@@ -137,15 +137,14 @@ def node_features(classes) -> torch.Tensor:
     return table[torch.as_tensor(np.asarray(classes, dtype=np.int64))]
 
 
-def message_edges(adjacency: np.ndarray, self_loops: bool = True) -> tuple[np.ndarray, ...]:
+def message_edges(adjacency: np.ndarray) -> tuple[np.ndarray, ...]:
     """Edges ``(graph, src, dst)`` along which the BRP-NAS GCN passes messages.
 
     The GCN computes ``A (X W)``, so node ``i`` receives from ``j`` where ``A[i, j] = 1``:
     from its successors in the network, itself (the unit diagonal), and the global node 0
     from every node.  ``adjacency`` is ``(B, 12, 12)``.
     """
-    a = adjacency if self_loops else adjacency & ~np.eye(N_NODES, dtype=bool)
-    graph, dst, src = np.nonzero(a)
+    graph, dst, src = np.nonzero(adjacency)
     return graph, src, dst
 
 

@@ -8,8 +8,8 @@ hop of a ``"global"`` read-out only computes the global nodes.
 With ``dedup=True`` (evaluation only: dropout must be off) states that are provably equal
 are computed once.  After ``l`` layers a node's state depends only on its own state and
 those of its senders after ``l - 1`` layers, so nodes with equal keys ``(own, senders in
-node order)`` share one state (Weisfeiler-Lehman refinement).  For all 91,125 models this
-leaves about 100,000 states per layer instead of 1,093,500.
+node order)`` share one state (Weisfeiler-Lehman refinement).  For all 91,125 models and
+four layers this leaves about 1,850, 92,000, 94,000 and 91,125 states instead of 1,093,500.
 """
 
 from __future__ import annotations

@@ -142,3 +142,16 @@ def test_comparator_scores_every_ordered_pair():
     logits = head(a, b)
     expected = head.lin(torch.cat([a[2], b[4]]))
     assert logits.shape == (4, 5) and torch.allclose(logits[2, 4], expected[0])
+
+
+def test_hash_collisions_fall_back_to_exact_rows(monkeypatch):
+    from predictors import plan
+
+    ids = np.arange(300)
+    expected = graph_plan(ids, 3, dedup=True)
+    monkeypatch.setattr(plan, "_HASH", np.zeros_like(plan._HASH))  # every row collides
+    collided = graph_plan(ids, 3, dedup=True)
+    encoder = BRPGCN(hidden_channels=8, num_layers=3).eval()
+    with torch.no_grad():
+        assert torch.allclose(encoder.forward_plan(expected), encoder.forward_plan(collided), atol=1e-6)
+    assert [h.adj_t.shape for h in expected.hops] == [h.adj_t.shape for h in collided.hops]
