@@ -33,7 +33,6 @@ class FlopsPredictor(CostPredictor):
     """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
 
     name = "flops"
-
     column = 2
 
 
@@ -41,5 +40,4 @@ class ParamsPredictor(CostPredictor):
     """Trainable parameters."""
 
     name = "params"
-
     column = 0

@@ -21,7 +21,6 @@ class BRPPredictor(GraphPredictor):
     """
 
     name = "brp"
-
     predicts_values = False
 
     def __init__(self, hidden: int = 600, layers: int = 4, dropout: float = 0.2, **kwargs):
