@@ -16,6 +16,8 @@ _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "random": "agents.random_search:RandomSearch",
     "rea": "agents.evolution:RegularizedEvolution",
     "local": "agents.local_search:LocalSearch",
+    "qlearning": "agents.qlearning:QLearning",
+    "reinforce": "agents.reinforce:Reinforce",
 }
 SB3_PREFIX = "sb3:"
 

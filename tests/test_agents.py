@@ -11,7 +11,8 @@ from test_core import NoTestTable
 
 BUDGET = 30  # models; the blockwise agents first pay 3 x 45 x 10 / 20 = 67.5 for signatures
 SIGNATURES = 3 * 45 * 10
-AGENTS = {"random": {}, "rea": {"population": 16, "sample": 4}, "local": {}}
+AGENTS = {"random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
+          "reinforce": {}}
 RANDOMISED = [a for a in AGENTS if a != "lana"]  # LANA's integer programs are deterministic
 BLOCKWISE = ("lana",)
 
@@ -86,7 +87,7 @@ def test_deterministic_per_seed(runs, name, small_store):
 
 
 def test_registry():
-    assert {"random", "rea", "local"} <= set(agents.available())
+    assert {"random", "rea", "local", "qlearning", "reinforce"} <= set(agents.available())
     with pytest.raises(ValueError, match="unknown agent 'nope'; available: random, rea"):
         agents.make("nope")
     with pytest.raises(ValueError, match="bad settings for agent 'rea'"):
