@@ -18,6 +18,7 @@ _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "local": "agents.local_search:LocalSearch",
     "qlearning": "agents.qlearning:QLearning",
     "reinforce": "agents.reinforce:Reinforce",
+    "hyperband": "agents.hyperband:Hyperband",
 }
 SB3_PREFIX = "sb3:"
 

@@ -11,10 +11,12 @@ from test_core import NoTestTable
 
 BUDGET = 30  # models; the blockwise agents first pay 3 x 45 x 10 / 20 = 67.5 for signatures
 SIGNATURES = 3 * 45 * 10
-AGENTS = {"random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
-          "reinforce": {}}
-RANDOMISED = [a for a in AGENTS if a != "lana"]  # LANA's integer programs are deterministic
-BLOCKWISE = ("lana",)
+AGENTS = {
+    "random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
+    "reinforce": {}, "hyperband": {},
+}
+RANDOMISED = list(AGENTS)
+BLOCKWISE = ()
 
 
 def budget_of(name: str) -> Budget:
@@ -57,6 +59,13 @@ def test_budget_is_respected(runs, name):
     assert cost[-1] - amount <= rec["charged_epochs"][-1] / core.epochs  # only the last crosses
 
 
+@pytest.mark.parametrize("unit, amount", [("epochs", 200), ("seconds", 20_000)])
+def test_budget_in_other_units(runs, unit, amount):
+    rec, _ = runs("hyperband", budget=Budget(amount, unit))
+    spent = rec[f"cost_{unit}"]
+    assert (spent[:-1] < amount).all() and spent[-1] >= amount
+
+
 @pytest.mark.parametrize("name", AGENTS)
 def test_repeats_cost_nothing(runs, name):
     rec, core = runs(name)
@@ -87,7 +96,8 @@ def test_deterministic_per_seed(runs, name, small_store):
 
 
 def test_registry():
-    assert {"random", "rea", "local", "qlearning", "reinforce"} <= set(agents.available())
+    assert {"random", "rea", "local", "qlearning", "reinforce", "hyperband"} <= set(
+        agents.available())
     with pytest.raises(ValueError, match="unknown agent 'nope'; available: random, rea"):
         agents.make("nope")
     with pytest.raises(ValueError, match="bad settings for agent 'rea'"):
