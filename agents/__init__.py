@@ -19,6 +19,7 @@ _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "qlearning": "agents.qlearning:QLearning",
     "reinforce": "agents.reinforce:Reinforce",
     "hyperband": "agents.hyperband:Hyperband",
+    "lana": "agents.lana:Lana",
 }
 SB3_PREFIX = "sb3:"
 

@@ -13,10 +13,10 @@ BUDGET = 30  # models; the blockwise agents first pay 3 x 45 x 10 / 20 = 67.5 fo
 SIGNATURES = 3 * 45 * 10
 AGENTS = {
     "random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
-    "reinforce": {}, "hyperband": {},
+    "reinforce": {}, "hyperband": {}, "lana": {"refit": 0},
 }
-RANDOMISED = list(AGENTS)
-BLOCKWISE = ()
+RANDOMISED = [a for a in AGENTS if a != "lana"]  # LANA's integer programs are deterministic
+BLOCKWISE = ("lana",)
 
 
 def budget_of(name: str) -> Budget:
@@ -96,7 +96,7 @@ def test_deterministic_per_seed(runs, name, small_store):
 
 
 def test_registry():
-    assert {"random", "rea", "local", "qlearning", "reinforce", "hyperband"} <= set(
+    assert {"random", "rea", "local", "qlearning", "reinforce", "hyperband", "lana"} <= set(
         agents.available())
     with pytest.raises(ValueError, match="unknown agent 'nope'; available: random, rea"):
         agents.make("nope")
