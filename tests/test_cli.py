@@ -1,0 +1,57 @@
+"""The command line on a small table: human tables, JSON, and errors."""
+
+import json
+
+import pytest
+
+from blox_gym import cli
+
+README_FLAT = "0,1,1,1,1,1,1,1,0,0,0,0,1,1,0"
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_query_spellings(capsys, small_store):
+    path, arrays = small_store
+    code, out, _ = run(capsys, "query", "#24519", README_FLAT, "[[[0],[1,1,1,1]],[[1],[1,1,0,0]],"
+                       "[[0],[0,1,1,0]]]", "c3bc16e69893c8ea08f1e89e61f4caa5", "--data", path,
+                       "--json")
+    infos = json.loads(out)
+    assert code == 0 and len(infos) == 4 and {i["model"] for i in infos} == {24519}
+    assert infos[0]["test_top1"] == arrays["test_top1"][0, 24519]
+    code, out, _ = run(capsys, "query", "#0", "--data", path)
+    assert code == 0 and "test-table" in out and "39554afd1b33a44663e653ad10137b9a" in out
+
+
+@pytest.mark.parametrize("arch, message", [
+    ("#x1", "a model id is '#' followed by digits"),
+    ("1,2", "15 integers"),
+    ("0,0,x", "cannot read architecture"),
+    ("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0", "invalid architecture"),
+    ("0,0,0,0,0,0,0,0,0,0,0,0,0,0,7", "stage2.skip (index 14) has value 7"),
+])
+def test_query_errors(capsys, small_store, arch, message):
+    code, _, err = run(capsys, "query", arch, "--data", small_store[0])
+    assert code == 2 and message in err
+
+
+def test_top_and_info(capsys, small_store):
+    path, arrays = small_store
+    code, out, _ = run(capsys, "top", "-k", "3", "--by", "test", "--data", path, "--json")
+    top = json.loads(out)
+    assert code == 0 and top["table"] == "test-table"
+    assert top["models"][0]["test_top1"] == arrays["test_top1"][0].max()
+    code, out, _ = run(capsys, "data", "info", path, "--json")
+    info = json.loads(out)
+    assert info["seeds"] == [0, 3] and info["epochs"] == 20 and info["synthetic"] is False
+    code, out, _ = run(capsys, "data", "info", path)
+    assert code == 0 and "SYNTHETIC" not in out and "dev-a" in out
+
+
+def test_missing_table(capsys, tmp_path):
+    code, _, err = run(capsys, "data", "info", str(tmp_path / "nope"))
+    assert code == 2 and "no such store" in err
