@@ -2,15 +2,20 @@
 
 Every agent runs as ``agent.run(core, budget, seed) -> record`` on a
 :class:`blox_gym.core.SearchCore`; see ``docs/agents.md``.  ``sb3:<ALGO>`` names a
-Stable-Baselines3 agent from :mod:`agents.sb3` (e.g. ``sb3:PPO``, ``sb3:MaskablePPO``).
+Stable-Baselines3 or sb3-contrib algorithm (e.g. ``sb3:PPO``, ``sb3:MaskablePPO``), run by
+:class:`agents.sb3_agent.SB3Agent` when :mod:`agents.sb3` and Stable-Baselines3 are present.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 from importlib.util import find_spec
+from typing import TYPE_CHECKING
 
 from agents.base import Agent
+
+if TYPE_CHECKING:
+    from agents.sb3_agent import SB3Agent
 
 _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "random": "agents.random_search:RandomSearch",
@@ -19,6 +24,8 @@ _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "qlearning": "agents.qlearning:QLearning",
     "reinforce": "agents.reinforce:Reinforce",
     "hyperband": "agents.hyperband:Hyperband",
+    "brp_nas": "agents.brp_nas:BrpNas",
+    "donna": "agents.donna:Donna",
     "lana": "agents.lana:Lana",
 }
 SB3_PREFIX = "sb3:"
@@ -33,23 +40,25 @@ def available() -> list[str]:
 
 
 def has_sb3() -> bool:
-    return find_spec("agents.sb3") is not None
+    """Whether ``sb3:<ALGO>`` agents can run here."""
+    return find_spec("agents.sb3") is not None and find_spec("stable_baselines3") is not None
 
 
-def make(name: str, **settings) -> Agent:
+def make(name: str, **settings) -> Agent | SB3Agent:
     """A new agent by name with its settings (keyword arguments of its dataclass)."""
     if name.startswith(SB3_PREFIX):
         if not has_sb3():
-            raise ValueError(f"agent {name!r} needs agents/sb3.py, which this installation "
-                             f"lacks; available: {', '.join(_REGISTRY)}")
-        from agents import sb3
+            raise ValueError(f"agent {name!r} needs agents/sb3.py and stable-baselines3, "
+                             f"which this installation lacks; available: {', '.join(_REGISTRY)}")
+        from agents.sb3_agent import SB3Agent
 
-        return sb3.make_agent(name[len(SB3_PREFIX):], **settings)
-    if name not in _REGISTRY:
+        factory, settings = SB3Agent, {"algo": name[len(SB3_PREFIX):], **settings}
+    elif name in _REGISTRY:
+        module, cls = _REGISTRY[name].split(":")
+        factory = getattr(import_module(module), cls)
+    else:
         raise ValueError(f"unknown agent {name!r}; available: {', '.join(available())}")
-    module, cls = _REGISTRY[name].split(":")
-    agent_class = getattr(import_module(module), cls)
     try:
-        return agent_class(**settings)
+        return factory(**settings)
     except TypeError as err:
         raise ValueError(f"bad settings for agent {name!r}: {err}") from None

@@ -1,5 +1,7 @@
 """LANA's integer program: optimal, exclusions, and cost budgets that hold."""
 
+from importlib.util import find_spec
+
 import numpy as np
 import pytest
 
@@ -71,3 +73,11 @@ def test_lana_agent_stays_within_flops(small_store):
         agents.make("lana", max_flops=1e6).constraints(core)
     with pytest.raises(ValueError, match="max_latency and device go together"):
         agents.make("lana", max_latency=3.0)
+
+
+@pytest.mark.skipif(find_spec("predictors.base") is None,
+                    reason="needs the predictor zoo (predictors/)")
+def test_lana_refits_additive_scores(small_store):
+    core = SearchCore(Table(small_store[0]))
+    rec = agents.make("lana", refit=5).run(core, Budget(67.5 + 15), seed=0)
+    assert len(rec["model_id"]) == 15 and len(set(rec["model_id"].tolist())) == 15
