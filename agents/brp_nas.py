@@ -2,18 +2,19 @@
 
 The zoo's ``brp`` predictor (a 4-layer, 600-unit binary GCN comparator; AdamW lr 3.5e-4,
 weight decay 5e-4, dropout 0.2, 250 epochs with LR and early-stopping patience 10 and 35)
-ranks the untrained models: a fresh uniformly random ``pool`` of them each round (10,000:
-the best of 10,000 random models is about the 10th best of the 91,125 in expectation), or
-all of them with ``pool=None`` as in the paper, about ten times slower on a CPU.  The search trains ``batch`` (20) uniformly random models,
-then repeats until ``max_train`` (200) models are trained: retrain the predictor on all
-trained models and train the next ``batch``.
+ranks untrained models.  The search trains ``batch`` (20) uniformly random models, then
+repeats until ``max_train`` (200) models are trained: retrain the predictor on all trained
+models, rank, and train the next ``batch``.  Each round ranks a fresh uniformly random
+``pool`` of 10,000 untrained models (the best of 10,000 random models is about the 10th
+best of the 91,125 in expectation); ``pool=None`` ranks all of them, as the paper does,
+which makes each ranking about ten times slower on a CPU.
 
 Iterative data selection with ``alpha`` (0.5): each batch takes ``round(alpha * batch)``
-models from the top of the predicted ranking and the rest uniformly at random from the
-remaining untrained models.  ``alpha = 1`` only exploits the predictor, ``alpha = 0``
-samples randomly and uses the predictor only at the end; mixing keeps the predictor's
-training set broad while refining its top.  After ``max_train`` models, the last predictor's
-ranking is followed until the budget is spent.
+models from the top of the ranking and the rest uniformly at random from the other ranked
+models.  ``alpha = 1`` only exploits the predictor, ``alpha = 0`` samples randomly and uses
+the predictor only at the end; mixing keeps the predictor's training set broad while
+refining its top.  After ``max_train`` models, the last ranking is followed until the
+budget is spent.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ import json
 import multiprocessing
 import os
 import platform
-import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -59,21 +58,19 @@ def seed_file(folder: Path, seed: int, suffix: str = ".parquet") -> Path:
 # ---------------------------------------------------------------- one seed
 
 def run_seed(agent: str, settings: dict, table_path: str, budget: float, unit: str,
-             seed: int, train_seed: int | str, threads: int = 1) -> dict[str, Any]:
-    """Run one search; returns ``{"rows": {column: array}, "wall_s": float}``."""
+             seed: int, train_seed: int | str) -> dict[str, Any]:
+    """Run one search; returns ``{"rows": {column: array}, "wall_s": .., "cpu_s": ..}``."""
     table = open_table(table_path)
     searcher = agents.make(agent, **settings)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
     core = SearchCore(table, Budget(budget, unit), seed=train_seed, rng_seed=seed)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     record = searcher.run(core, seed=seed)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     n = len(record["model_id"])
     rows = {"agent": np.full(n, agent), "seed": np.full(n, seed, dtype=np.int64),
             "step": np.arange(n, dtype=np.int64)}
     rows.update({k: np.asarray(record[_RECORD_KEY.get(k, k)]) for k in COLUMNS[3:]})
-    return {"rows": rows, "wall_s": wall}
+    return {"rows": rows, "wall_s": wall, "cpu_s": cpu}
 
 
 # ---------------------------------------------------------------- the experiment
@@ -108,9 +105,8 @@ def run_experiment(agent: str, table_path: str | None = None, budget: float = 20
     _write_config(folder, config, backend)
 
     todo = [s for s in seed_list if not seed_file(folder, s).exists()]
-    threads = max(1, (os.cpu_count() or 1) // min(jobs, max(1, len(todo))))
     tasks = [dict(agent=agent, settings=settings, table_path=path, budget=budget, unit=unit,
-                  seed=s, train_seed=train_seed, threads=threads) for s in todo]
+                  seed=s, train_seed=train_seed) for s in todo]
     run = _run_ray(tasks, jobs, ray_address) if backend == "ray" else _run_local(tasks, jobs)
     bar = tqdm(total=len(seed_list), initial=len(seed_list) - len(todo), unit="seed",
                desc=agent, disable=None if progress is None else not progress)
@@ -187,16 +183,16 @@ def load_seed(folder: str | os.PathLike, seed: int) -> pd.DataFrame:
     return pq.read_table(seed_file(Path(folder), seed)).to_pandas()
 
 
-def seed_wall_time(folder: str | os.PathLike, seed: int) -> float:
-    """Wall-clock seconds the search of one finished seed took."""
+def seed_times(folder: str | os.PathLike, seed: int) -> dict[str, float]:
+    """Wall-clock (``wall_s``) and process CPU (``cpu_s``) seconds of one finished search."""
     meta = pq.read_schema(seed_file(Path(folder), seed)).metadata or {}
-    return float(json.loads(meta[b"blox_gym"])["wall_s"])
+    return json.loads(meta[b"blox_gym"])
 
 
 def _write_seed(folder: Path, seed: int, result: dict) -> None:
     table = pa.table({k: result["rows"][k] for k in COLUMNS})
     meta = {**(table.schema.metadata or {}),
-            b"blox_gym": json.dumps({"wall_s": result["wall_s"]}).encode()}
+            b"blox_gym": json.dumps({k: result[k] for k in ("wall_s", "cpu_s")}).encode()}
     table = table.replace_schema_metadata(meta)
     _atomic(seed_file(folder, seed), lambda f: pq.write_table(table, f))
 

@@ -59,7 +59,7 @@ def test_report_command_writes_figure_and_summary(tmp_path, capsys):
         for seed, part in rows.groupby("seed"):
             full = {c: part[c].to_numpy() if c in part else np.zeros(len(part))
                     for c in COLUMNS}
-            _write_seed(folder, int(seed), {"rows": full, "wall_s": 1.0})
+            _write_seed(folder, int(seed), {"rows": full, "wall_s": 1.0, "cpu_s": 1.0})
     parser = argparse.ArgumentParser()
     report.add_report_arguments(parser)
     out = tmp_path / "figs" / "anytime.png"

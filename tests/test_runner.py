@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from agents import runner
-from agents.runner import COLUMNS, run_experiment, seed_wall_time
+from agents.runner import COLUMNS, run_experiment, seed_times
 
 
 def run(store, out, **kwargs):
@@ -40,7 +40,7 @@ def test_rows_config_and_csv(structured_store, tmp_path):
     assert {"numpy", "torch", "blox-gym", "python"} <= set(document["versions"])
     csv = pd.read_csv(folder / "seed-0001.csv")
     assert np.allclose(csv["val_top1"], rows[rows["seed"] == 1]["val_top1"])
-    assert seed_wall_time(folder, 0) > 0
+    assert seed_times(folder, 0)["wall_s"] > 0 and seed_times(folder, 0)["cpu_s"] > 0
 
 
 def test_resume_skips_finished_seeds(structured_store, tmp_path, monkeypatch):
