@@ -10,6 +10,7 @@ seeds that reach it, with how many did).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -194,13 +195,14 @@ def write_report(dirs, out: str | os.PathLike, unit: str = "models") -> str:
 
 # ---------------------------------------------------------------- command line
 
-def add_report_arguments(parser) -> None:
+def add_report_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Arguments of ``blox-gym report``."""
     parser.add_argument("dirs", nargs="+", metavar="DIR",
                         help="runner output folders (an agent's folder or its parent)")
     parser.add_argument("--out", required=True, metavar="FIG",
                         help="figure path (.png, .pdf, .svg); the summary goes next to it")
     parser.add_argument("--unit", choices=UNITS, default="models", help="cost axis (models)")
+    return parser
 
 
 def run_report(args) -> int:

@@ -14,6 +14,8 @@ its seed, so the local and Ray backends give identical rows.
 
 from __future__ import annotations
 
+import argparse
+import ast
 import json
 import multiprocessing
 import os
@@ -248,7 +250,7 @@ def _versions(backend: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------- command line
 
-def add_search_arguments(parser) -> None:
+def add_search_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Arguments of ``blox-gym search``."""
     parser.add_argument("--agent", required=True,
                         help=f"one of {', '.join(agents.available())}")
@@ -267,12 +269,11 @@ def add_search_arguments(parser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an agent setting, e.g. --set population=32 (repeatable)")
     parser.add_argument("--csv", action="store_true", help="also write CSV files")
+    return parser
 
 
 def parse_settings(items: list[str]) -> dict[str, Any]:
     """``["population=32", "device=gpu"]`` -> ``{"population": 32, "device": "gpu"}``."""
-    import ast
-
     out = {}
     for item in items:
         key, sep, text = item.partition("=")
