@@ -1,4 +1,4 @@
-"""``blox-gym demo``: three NAS agents search the default table, then an anytime report.
+"""``blox-gym demo``: a few queries, then three NAS agents search the default table briefly.
 
 Runs regularized evolution, BRP-NAS and MaskablePPO (each skipped with a note when its
 dependencies are missing) for 100 models and 3 seeds, prints their summary and writes the
@@ -33,6 +33,27 @@ def missing(agent: str) -> str | None:
     return None
 
 
+def tour(table) -> None:
+    """A few queries: one architecture in every spelling the table takes, and the top 5."""
+    import numpy as np
+
+    from blox_gym import costs, space
+    from blox_gym.cli import print_rows
+
+    arch = [[[0], [1, 1, 1, 1]], [[1], [1, 1, 0, 0]], [[0], [0, 1, 1, 0]]]
+    mid = space.model_id(arch)
+    print(f"\nthe Blox README's example {arch}\n  is model #{mid}, hash {table.model_hash(mid)}, "
+          f"{costs.count_params(arch):,} params, {costs.count_flops(arch):,} MACs;\n  best "
+          f"val top-1 {table.val_acc(arch):.2f} % (epoch 50: {table.val_acc(arch, epoch=50):.2f} "
+          f"%), test top-1 {table.test_acc(mid):.2f} % (mean over seeds "
+          f"{table.test_acc(mid, seed='mean'):.2f} %), {table.train_time(mid):,.0f} s to train")
+    everything = np.arange(space.N_MODELS)
+    print(f"all {space.N_MODELS:,} models: test top-1 from {np.nanmin(table.test_acc(everything)):.2f} "
+          f"to {np.nanmax(table.test_acc(everything)):.2f} %; the 5 best by validation:")
+    print_rows([[int(i), table.val_acc(int(i)), table.test_acc(int(i)), table.params(int(i))]
+                for i in table.top(5)], ["model", "best val %", "test %", "params"])
+
+
 def main(args) -> int:
     from agents import report
     from agents.runner import run_experiment
@@ -42,6 +63,7 @@ def main(args) -> int:
     print(f"table: {table.label}")
     if table.is_synthetic:
         print("NOTE: a SYNTHETIC table: results describe the surrogate, not measured training.")
+    tour(table)
     out = Path(args.out)
     seeds = list(range(args.seed, args.seed + N_SEEDS))
     jobs = max(1, min(N_SEEDS, os.cpu_count() or 1))
