@@ -46,8 +46,9 @@ def tour(table) -> None:
     print(f"\nthe Blox README's example {arch}\n  is model #{mid}, hash {table.model_hash(mid)}, "
           f"{costs.count_params(arch):,} params, {costs.count_flops(arch):,} MACs;\n  best "
           f"val top-1 {table.val_acc(arch):.2f} % (epoch {early}: "
-          f"{table.val_acc(arch, epoch=early):.2f} %), test top-1 {table.test_acc(mid):.2f} % (mean over seeds "
-          f"{table.test_acc(mid, seed='mean'):.2f} %), {table.train_time(mid):,.0f} s to train")
+          f"{table.val_acc(arch, epoch=early):.2f} %), test top-1 {table.test_acc(mid):.2f} % "
+          f"(mean over seeds {table.test_acc(mid, seed='mean'):.2f} %), "
+          f"{table.train_time(mid):,.0f} s to train")
     everything = np.arange(space.N_MODELS)
     test = table.test_acc(everything)
     print(f"all {space.N_MODELS:,} models: test top-1 from {np.nanmin(test):.2f} to "
