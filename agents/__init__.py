@@ -1,0 +1,64 @@
+"""NAS agents for the Blox space: ``agents.make(name, **settings)`` and ``agents.available()``.
+
+Every agent runs as ``agent.run(core, budget, seed) -> record`` on a
+:class:`blox_gym.core.SearchCore`; see ``docs/agents.md``.  ``sb3:<ALGO>`` names a
+Stable-Baselines3 or sb3-contrib algorithm (e.g. ``sb3:PPO``, ``sb3:MaskablePPO``), run by
+:class:`agents.sb3_agent.SB3Agent` when :mod:`agents.sb3` and Stable-Baselines3 are present.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.util import find_spec
+from typing import TYPE_CHECKING
+
+from agents.base import Agent
+
+if TYPE_CHECKING:
+    from agents.sb3_agent import SB3Agent
+
+_REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
+    "random": "agents.random_search:RandomSearch",
+    "rea": "agents.evolution:RegularizedEvolution",
+    "local": "agents.local_search:LocalSearch",
+    "qlearning": "agents.qlearning:QLearning",
+    "reinforce": "agents.reinforce:Reinforce",
+    "hyperband": "agents.hyperband:Hyperband",
+    "brp_nas": "agents.brp_nas:BrpNas",
+    "donna": "agents.donna:Donna",
+    "lana": "agents.lana:Lana",
+}
+SB3_PREFIX = "sb3:"
+
+
+def available() -> list[str]:
+    """Agent names for :func:`make`; ``sb3:<ALGO>`` is listed when :mod:`agents.sb3` exists."""
+    names = list(_REGISTRY)
+    if has_sb3():
+        names.append(SB3_PREFIX + "<ALGO>")
+    return names
+
+
+def has_sb3() -> bool:
+    """Whether ``sb3:<ALGO>`` agents can run here."""
+    return find_spec("agents.sb3") is not None and find_spec("stable_baselines3") is not None
+
+
+def make(name: str, **settings) -> Agent | SB3Agent:
+    """A new agent by name with its settings (keyword arguments of its dataclass)."""
+    if name.startswith(SB3_PREFIX):
+        if not has_sb3():
+            raise ValueError(f"agent {name!r} needs agents/sb3.py and stable-baselines3, "
+                             f"which this installation lacks; available: {', '.join(_REGISTRY)}")
+        from agents.sb3_agent import SB3Agent
+
+        factory, settings = SB3Agent, {"algo": name[len(SB3_PREFIX):], **settings}
+    elif name in _REGISTRY:
+        module, cls = _REGISTRY[name].split(":")
+        factory = getattr(import_module(module), cls)
+    else:
+        raise ValueError(f"unknown agent {name!r}; available: {', '.join(available())}")
+    try:
+        return factory(**settings)
+    except TypeError as err:
+        raise ValueError(f"bad settings for agent {name!r}: {err}") from None

@@ -1,4 +1,7 @@
-"""The ``blox-gym`` command line.  ``blox-gym --help`` lists the commands."""
+"""blox-gym: the Blox NAS benchmark as tables, Gymnasium environments, predictors and agents.
+
+``blox-gym --help`` lists the commands; ``blox-gym COMMAND --help`` explains one.
+"""
 
 from __future__ import annotations
 
@@ -200,12 +203,55 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_argument("--seed", type=int, default=0)
     top.add_argument("--json", action="store_true")
     top.set_defaults(func=cmd_top)
+    _add_delegated_help(sub)
     return parser
 
 
+# Commands whose options live with their (heavier) modules: parsed there, imported on use.
+DELEGATED = {
+    ("predictors", "bench"): ("predictors.protocol", "add_bench_arguments", "run_bench",
+                              "evaluate accuracy predictors with NASLib's protocol"),
+    ("search",): ("agents.runner", "add_search_arguments", "run_search",
+                  "run a NAS agent over several seeds"),
+    ("report",): ("agents.report", "add_report_arguments", "run_report",
+                  "anytime curves and a summary of search results"),
+}
+
+
+def _delegated(argv: list[str]):
+    for words, (module, add, run, text) in DELEGATED.items():
+        if tuple(argv[:len(words)]) == words:
+            import importlib
+
+            mod = importlib.import_module(module)
+            parser = getattr(mod, add)(argparse.ArgumentParser(
+                prog=f"blox-gym {' '.join(words)}", description=text))
+            return getattr(mod, run), parser.parse_args(argv[len(words):])
+    return None
+
+
+def _add_delegated_help(sub) -> None:
+    groups: dict = {}
+    for words, (*_, text) in DELEGATED.items():
+        if len(words) == 1:
+            sub.add_parser(words[0], help=text, add_help=False)
+        else:
+            groups.setdefault(words[0], []).append((words[1], text))
+    for group, commands in groups.items():
+        inner = sub.add_parser(group, help=f"{group}: {', '.join(c for c, _ in commands)}")
+        isub = inner.add_subparsers(dest=f"{group}_command", required=True)
+        for name, text in commands:
+            isub.add_parser(name, help=text, add_help=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        delegated = _delegated(argv)
+        if delegated:
+            run, args = delegated
+            return run(args)
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         print(f"blox-gym: error: {err}", file=sys.stderr)

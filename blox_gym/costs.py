@@ -11,6 +11,16 @@ Counts follow ptflops' conventions on a 3x32x32 input, batch 1:
 ``conv`` counts only Conv2d and Linear; ``ptflops`` adds BatchNorm, ReLU and pooling and is
 what the release stores as ``flops``.  Every model's cost is the fixed part (stem, three
 reductions, head) plus one block per stage; block costs are sums over their ops.
+
+:func:`blox_gym.models.count_module` counts the built networks with forward hooks and
+gives the same numbers.  ptflops 0.7.5's ``get_model_complexity_info(model, (3, 32, 32),
+as_strings=False, backend="pytorch")`` agrees exactly on params, and on MACs when called
+with ``backend_specific_config={"count_functional": False}`` (module hooks only).  With
+its default ``count_functional=True`` it also patches ``torch.nn.functional.relu`` and
+``adaptive_avg_pool2d``, which ``nn.ReLU`` and ``nn.AdaptiveAvgPool2d`` call internally,
+so it counts every ReLU output element and every pooled input element twice: for the
+largest model (id 8284) 306,983,012 instead of 305,711,460.  Which ptflops version
+produced the released ``flops`` is recorded only in the release's env file.
 """
 
 from __future__ import annotations

@@ -244,12 +244,18 @@ class Table:
     def val_acc(self, models, epoch: int | None = None, best: bool = True, seed=0):
         """Validation top-1 (percent): the best over the first ``epoch`` epochs if ``best``,
         else the value at ``epoch``; ``epoch=None`` means all epochs."""
-        if type(models) is int and type(seed) is int and 0 <= models < space.N_MODELS:
+        mid = models
+        if type(models) is list:
+            try:
+                mid = space.model_id(models)
+            except ValueError:  # the general path below explains the problem
+                mid = None
+        if type(mid) is int and type(seed) is int and 0 <= mid < space.N_MODELS:
             fast = self._cache.get(("val_list", epoch, best, seed))
-            if fast is None:  # scalar queries by id: a plain list lookup after the first
+            if fast is None:  # one model: a plain list lookup after the first query
                 fast = self.column("val_top1", epoch, best, seed).tolist()
                 self._cache[("val_list", epoch, best, seed)] = fast
-            return fast[models]
+            return fast[mid]
         return self._curve("val_top1", models, epoch, best, seed)
 
     def test_acc(self, models, seed=0):

@@ -55,3 +55,43 @@ def test_top_and_info(capsys, small_store):
 def test_missing_table(capsys, tmp_path):
     code, _, err = run(capsys, "data", "info", str(tmp_path / "nope"))
     assert code == 2 and "no such store" in err
+
+
+def test_data_import_then_export_round_trip(capsys, tmp_path):
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "release"
+    out = tmp_path / "official.zarr"
+    code, stdout, _ = run(capsys, "data", "import", str(fixture), "--out", str(out),
+                          "--prefer", "csv,blox")
+    assert code == 0 and "imported" in stdout
+    code, stdout, _ = run(capsys, "data", "info", str(out), "--json")
+    info = json.loads(stdout)
+    assert info["name"] == "blox-official" and info["licence"] == "CC BY-NC 4.0"
+    assert info["seeds"] == [0, 1] and info["devices"] == ["gtx-1080ti"]
+    release = tmp_path / "release"
+    code, stdout, _ = run(capsys, "data", "export", str(out), "--format", "blox", "--out",
+                          str(release))
+    assert code == 0
+    for name in ("blox-base-0", "blox-base-1", "blox-ext-0", "blox-info", "blox-env-0",
+                 "blox-bench-gtx-1080ti"):
+        assert (release / f"{name}.blox").read_bytes() == (fixture / f"{name}.blox").read_bytes()
+    code, _, err = run(capsys, "data", "import", str(fixture), "--out", str(out))
+    assert code == 2 and "overwrite" in err
+
+
+def test_predictors_bench(capsys, structured_store, tmp_path):
+    code, stdout, _ = run(capsys, "predictors", "bench", "--data", structured_store[0],
+                          "--predictors", "additive", "flops", "--sizes", "20", "200",
+                          "--trials", "2", "--out", str(tmp_path))
+    assert code == 0
+    import pandas as pd
+
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert len(results) == 2 * 2 * 2 and (tmp_path / "kendall_tau.png").exists()
+    additive = results[(results.predictor == "additive") & (results["train_size"] == 200)]
+    flops = results[(results.predictor == "flops") & (results["train_size"] == 200)]
+    assert additive.kendall_tau.mean() > flops.kendall_tau.mean() + 0.3
+    code, _, err = run(capsys, "predictors", "bench", "--predictors", "oracle", "--out",
+                       str(tmp_path), "--data", structured_store[0])
+    assert code == 2 and "unknown predictor" in err

@@ -116,9 +116,23 @@ def test_scalar_and_vector_paths_agree(bits, a, b):
     assert np.array_equal(S.from_raw_index(S.raw_index(vec)), vec)
 
 
+def test_scalar_fast_path_agrees_with_the_table():
+    rows = all_raw.tolist()
+    assert [S.model_id(r) for r in rows] == S.RAW_TO_MODEL.tolist()
+    some = slice(None, None, 97)
+    expected = S.RAW_TO_MODEL[some].tolist()
+    assert [S.model_id(x) for x in S.to_nested(all_raw[some])] == expected
+    assert [S.model_id(tuple(r)) for r in rows[some]] == expected
+    assert [S.model_id(r) for r in all_raw[some]] == expected
+    assert all(type(S.model_id(r)) is int for r in rows[:100])
+    assert S.model_id([1.0, True] + [1] * 13) == S.model_id([1] * 15)
+
+
 @pytest.mark.parametrize("bad, fragment", [
     ([0] * 14, "15 integers"),
     ([0] * 14 + [2], "stage2.skip (index 14) has value 2; allowed values are 0, 1"),
+    ([0] * 7 + [-1] + [0] * 7, "stage1.previous (index 7) has value -1; allowed values are 0, 1"),
+    (np.array([[0] * 15, [0] * 3 + [-5] + [0] * 11]), "stage0.input (index 3) (architecture 1)"),
     ([3] + [0] * 14, "stage0.op0 (index 0) has value 3; allowed values are 0, 1, 2"),
     ([0.5] + [0] * 14, "stage0.op0 (index 0) must be an integer"),
     (["x"] + [0] * 14, "stage0.op0"),

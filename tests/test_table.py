@@ -235,3 +235,34 @@ def test_accuracy_encoding_is_exact():
         assert np.array_equal(store.decode(name, store.encode(name, values)), values)
     micro = np.array([0.0, 1.234567, 12.345678, 4.5])
     assert np.array_equal(store.decode("val_loss", store.encode("val_loss", micro)), micro)
+
+
+def test_default_table_is_built_once_in_blox_gym_data(tmp_path, monkeypatch, small_store):
+    from blox_gym import synthetic, table as table_module
+
+    builds = []
+
+    def fake_build(path, **_):
+        builds.append(path)
+        shutil.copytree(small_store[0], path)
+        return str(path)
+
+    monkeypatch.setenv("BLOX_GYM_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(synthetic, "build", fake_build)
+    first = open_table()
+    second = open_table()
+    assert builds == [tmp_path / "cache" / table_module.DEFAULT_NAME]
+    assert first.path == second.path == str(builds[0]) and second.val_acc(3) == first.val_acc(3)
+
+
+def _read_in_process(path):
+    return Table(path).val_acc(np.arange(0, space.N_MODELS, 997)).tolist()
+
+
+def test_many_processes_read_one_store(small_store):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        results = pool.map(_read_in_process, [small_store[0]] * 3)
+    expected = small_store[1]["val_top1"][0, ::997].max(axis=1).tolist()
+    assert results == [expected] * 3

@@ -1,0 +1,160 @@
+"""The shared layer of the search agents: the :class:`Agent` base, the evaluator, samplers.
+
+An agent is a dataclass of settings.  ``agent.run(core, budget, seed)`` searches through a
+:class:`~blox_gym.core.SearchCore` until the budget is spent and returns the core's
+anytime record.  Agents see validation metrics only; the record is read after the search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from blox_gym import space
+from blox_gym.core import Budget, BudgetExhausted, SearchCore
+
+
+class SearchStalled(RuntimeError):
+    """Raised by :class:`Evaluator` after too many evaluations in a row that cost nothing."""
+
+
+class Evaluator:
+    """What a search calls: ``evaluator(arch, fidelity)`` -> validation top-1 (percent).
+
+    Ids, hashes or architectures; invalid architectures give -1 at no cost.  Stops the
+    search (raising) once the budget is spent, or after ``stall_limit`` consecutive free
+    evaluations (repeats and invalid models), which a converged policy would otherwise
+    produce forever.
+    """
+
+    def __init__(self, core: SearchCore, stall_limit: int):
+        self.core = core
+        self.stall_limit = stall_limit
+        self._free_streak = 0
+
+    @property
+    def epochs(self) -> int:
+        """Epochs of a full training run in the table (the highest fidelity)."""
+        return self.core.epochs
+
+    def __call__(self, arch, fidelity: int | None = None) -> float:
+        """One model: a model id (int) or a flat encoding (15 ints, list or array)."""
+        if isinstance(arch, np.ndarray):
+            arch = arch.tolist()  # a 1-D array would be read as 15 model ids
+        before = self.core.spent
+        value = self.core.evaluate(arch, fidelity)
+        self._count(self.core.spent > before)
+        return value
+
+    def many(self, archs, fidelity: int | None = None) -> np.ndarray:
+        """Evaluate models in order (a 1-D array of ids or rows of encodings)."""
+        return np.array([self(a, fidelity) for a in _rows(archs)])
+
+    def _count(self, charged: bool) -> None:
+        self._free_streak = 0 if charged else self._free_streak + 1
+        if self._free_streak >= self.stall_limit:
+            raise SearchStalled(f"{self.stall_limit} evaluations in a row cost nothing")
+
+
+def _rows(archs):
+    if isinstance(archs, np.ndarray) and archs.ndim == 1 and archs.dtype.kind in "iu":
+        return [int(a) for a in archs]
+    return list(archs)
+
+
+@dataclasses.dataclass
+class Agent(ABC):
+    """Base of every search agent; subclasses are dataclasses of their settings.
+
+    ``stall_limit``: stop after this many consecutive evaluations that cost nothing.
+    """
+
+    name: ClassVar[str] = ""
+    stall_limit: int = 1000
+
+    def __post_init__(self):
+        check_positive(self, "stall_limit")
+
+    def config(self) -> dict[str, Any]:
+        """The agent's name and settings (JSON-serialisable)."""
+        return {"agent": self.name, **dataclasses.asdict(self)}
+
+    def run(self, core: SearchCore, budget: Budget | None = None, seed: int = 0) -> dict:
+        """Search until the budget is spent; return ``core.record()``.
+
+        ``budget`` replaces the core's budget when given; one of the two must be set.
+        ``seed`` fixes every random choice of the search.
+        """
+        if budget is not None:
+            core.budget = budget
+        if core.budget is None:
+            raise ValueError("a search needs a budget: pass one to run() or to SearchCore")
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        evaluate = Evaluator(core, self.stall_limit)
+        try:
+            self.search(evaluate, np.random.default_rng(int(seed)), int(seed))
+        except (BudgetExhausted, SearchStalled):
+            pass
+        return core.record()
+
+    @abstractmethod
+    def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
+        """Spend the budget through ``evaluate``; may return early (the run then ends)."""
+
+
+def check_positive(agent: Agent, *names: str) -> None:
+    """Raise unless each ``agent.<name>`` is a positive int."""
+    for name in names:
+        value = getattr(agent, name)
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{type(agent).__name__}.{name} must be a positive int, "
+                             f"got {value!r}")
+
+
+def check_fraction(agent: Agent, name: str) -> None:
+    """Raise unless ``agent.<name>`` is a number in [0, 1]."""
+    value = getattr(agent, name)
+    if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{type(agent).__name__}.{name} must be in [0, 1], got {value!r}")
+
+
+# ---------------------------------------------------------------- sampling and mutation
+
+def random_encoding(rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random flat encoding (15 ints); about a third are invalid."""
+    return rng.integers(space.RADIX)
+
+
+def random_valid(rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random *valid* encoding (invalid draws are redrawn)."""
+    while True:
+        arch = random_encoding(rng)
+        if space.is_valid(arch):
+            return arch
+
+
+def random_models(rng: np.random.Generator, n: int, exclude: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """``n`` distinct model ids, drawn uniformly over valid encodings, skipping ``exclude``."""
+    chosen: list[int] = []
+    taken = set() if exclude is None else set(np.asarray(exclude).tolist())
+    while len(chosen) < n:
+        if len(taken) >= space.N_MODELS:
+            break
+        mid = int(space.model_id(random_valid(rng)))
+        if mid not in taken:
+            taken.add(mid)
+            chosen.append(mid)
+    return np.array(chosen, dtype=np.int64)
+
+
+def mutate(arch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random component edit that gives a different valid model."""
+    nb = space.neighbours(arch)
+    own = space.model_id(arch)
+    options = np.flatnonzero(nb.valid & (nb.model_id != own))
+    return nb.archs[rng.choice(options)]

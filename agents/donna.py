@@ -1,0 +1,75 @@
+"""DONNA-style search: a linear predictor on block signatures plus evolution on it
+(Moons et al., ICCV 2021), as in the Blox paper's blockwise NAS (supplementary D.2-D.4).
+
+Block signatures come from blockwise distillation (``core.signatures(10)``; the core
+charges 3 stages x 45 blocks x 10 epochs).  The search trains ``initial`` (20) uniformly
+random models, then repeats: fit the zoo's ``linear_signatures`` predictor (ridge on each
+stage's block signature) to the validation accuracies so far; run regularized evolution
+(``population``, ``sample``, ``cycles``; one-edit mutations) on the predicted accuracy,
+which costs nothing; train the ``batch`` (20) best-predicted models it visited that are not
+trained yet.  DONNA's evolution is multi-objective (accuracy and latency, NSGA-II); this one
+optimises predicted accuracy only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+
+import numpy as np
+
+from agents.base import Agent, Evaluator, check_positive, mutate, random_models
+from blox_gym import space
+
+
+@dataclasses.dataclass
+class Donna(Agent):
+    """Signature-based linear predictor, evolution on it, train the top candidates."""
+
+    name = "donna"
+    signature_epochs: int = 10
+    initial: int = 20
+    batch: int = 20
+    population: int = 64
+    sample: int = 16
+    cycles: int = 2000
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_positive(self, "signature_epochs", "initial", "batch", "population", "sample",
+                       "cycles")
+        if self.sample > self.population:
+            raise ValueError(f"sample ({self.sample}) must not exceed population "
+                             f"({self.population})")
+
+    def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
+        from predictors import make
+
+        signatures = evaluate.core.signatures(self.signature_epochs)
+        trained = random_models(rng, self.initial)
+        values = evaluate.many(trained)
+        while True:
+            predictor = make("linear_signatures", signatures=signatures, seed=seed)
+            predicted = predictor.fit(trained, values).predict(np.arange(space.N_MODELS))
+            visited = self.evolve(predicted, rng)
+            fresh = np.setdiff1d(visited, trained)
+            if len(fresh) < self.batch:  # evolution converged: fall back on the ranking
+                fresh = np.setdiff1d(np.arange(space.N_MODELS), trained)
+            picked = fresh[np.argsort(-predicted[fresh], kind="stable")[:self.batch]]
+            trained = np.concatenate([trained, picked])
+            values = np.concatenate([values, evaluate.many(picked)])
+
+    def evolve(self, fitness: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Regularized evolution on ``fitness[model id]``; the ids of every model visited."""
+        members: deque[tuple[np.ndarray, int]] = deque()
+        for mid in random_models(rng, self.population):
+            members.append((space.CANONICAL[mid].astype(np.int64), int(mid)))
+        visited = [mid for _, mid in members]
+        for _ in range(self.cycles):
+            picked = rng.choice(len(members), self.sample, replace=False)
+            parent = max(picked.tolist(), key=lambda i: fitness[members[i][1]])
+            child = mutate(members[parent][0], rng)
+            members.append((child, int(space.model_id(child))))
+            members.popleft()
+            visited.append(members[-1][1])
+        return np.unique(visited)

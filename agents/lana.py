@@ -1,0 +1,142 @@
+"""LANA-style search: additive block scores and an integer linear program (Molchanov et al.,
+ECCV 2022), as in the Blox paper's blockwise NAS (supplementary D.2-D.4).
+
+Every model is one block per stage, so with per-block scores ``S[s, k]`` the best model
+solves the integer linear program over binary ``x[s, k]``:
+
+    maximise sum S[s, k] x[s, k]  subject to  sum_k x[s, k] = 1 for each stage s,
+    sum C[s, k] x[s, k] <= cap  (optional cost budgets),
+
+solved with ``scipy.optimize.milp`` (HiGHS).  To spend a budget the search trains the
+solutions in order: after each trained model a "no-good" cut
+``x[0, k0] + x[1, k1] + x[2, k2] <= 2`` excludes it, so the next solve gives the next best.
+
+Scores start as the negated block signatures (distillation noise-to-signal ratio, lower is
+closer to the teacher), which the core charges for.  Every ``refit`` trained models the
+scores are replaced by the block scores of the zoo's ``additive`` predictor fitted on the
+validation accuracies so far (``refit = 0`` keeps the signature scores throughout).
+
+Costs are additive per block: FLOPs (ptflops MACs) exactly, from
+:func:`blox_gym.costs.block_costs` plus the fixed stem/reduction/head part; latency on a
+device approximately, by the least-squares additive fit to the table's per-model latencies
+(in a full factorial space: the grand mean plus each block's marginal mean minus it).  A
+latency-constrained solution can therefore exceed ``max_latency`` by the fit's error;
+FLOPs constraints hold exactly for the analytic count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from agents.base import Agent, Evaluator, check_positive
+from blox_gym import costs, space
+from blox_gym.core import SearchCore
+
+S, K = space.N_STAGES, space.N_BLOCKS
+
+
+def blocks_to_model(blocks) -> int:
+    """Model id of one block index per stage."""
+    return int(sum(int(k) * K**s for s, k in enumerate(blocks)))
+
+
+def model_to_blocks(model: int) -> tuple[int, ...]:
+    return tuple((int(model) // K**s) % K for s in range(S))
+
+
+def solve(scores: np.ndarray, cost_rows: list[np.ndarray] = (), caps: list[float] = (),
+          exclude=()) -> int | None:
+    """The model maximising the summed block ``scores`` (3, 45) under ``cost_rows[j] . x <=
+    caps[j]``, excluding the model ids in ``exclude``; ``None`` if nothing is feasible."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != (S, K):
+        raise ValueError(f"scores must have shape ({S}, {K}), got {scores.shape}")
+    one_per_stage = np.kron(np.eye(S), np.ones(K))
+    constraints = [LinearConstraint(one_per_stage, 1, 1)]
+    if len(cost_rows):
+        constraints.append(LinearConstraint(np.stack([np.ravel(c) for c in cost_rows]),
+                                            -np.inf, np.asarray(caps, dtype=np.float64)))
+    if len(exclude):
+        cuts = np.zeros((len(exclude), S * K))
+        for row, model in enumerate(exclude):
+            cuts[row, [s * K + k for s, k in enumerate(model_to_blocks(model))]] = 1
+        constraints.append(LinearConstraint(cuts, -np.inf, S - 1))
+    result = milp(-scores.ravel(), constraints=constraints, integrality=np.ones(S * K),
+                  bounds=Bounds(0, 1))
+    if result.x is None:
+        return None
+    return blocks_to_model(np.round(result.x).reshape(S, K).argmax(axis=1))
+
+
+def flops_model() -> tuple[np.ndarray, float]:
+    """Exact additive ptflops MACs: per-block costs (3, 45) and the fixed part."""
+    return costs.block_costs()[:, :, 2].astype(np.float64), float(costs.fixed_cost().macs)
+
+
+def latency_model(core: SearchCore, device: str) -> tuple[np.ndarray, float]:
+    """Additive least-squares latency (ms) on ``device``: block effects (3, 45), grand mean."""
+    latency = np.asarray(core.latency(np.arange(space.N_MODELS), device), dtype=np.float64)
+    grand = float(latency.mean())
+    cube = latency.reshape(K, K, K)  # [k2, k1, k0]
+    effects = np.stack([cube.mean(axis=(0, 1)), cube.mean(axis=(0, 2)), cube.mean(axis=(1, 2))])
+    return effects - grand, grand
+
+
+@dataclasses.dataclass
+class Lana(Agent):
+    """Integer-programming search over block scores, with optional FLOPs/latency budgets.
+
+    ``max_flops``: ptflops MACs of the whole model; ``max_latency``: milliseconds on
+    ``device`` (a device of the table).
+    """
+
+    name = "lana"
+    signature_epochs: int = 10
+    refit: int = 20
+    max_flops: float | None = None
+    max_latency: float | None = None
+    device: str | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_positive(self, "signature_epochs")
+        if not isinstance(self.refit, int) or self.refit < 0:
+            raise ValueError(f"Lana.refit must be an int >= 0, got {self.refit!r}")
+        if (self.max_latency is None) != (self.device is None):
+            raise ValueError(f"max_latency and device go together; got max_latency="
+                             f"{self.max_latency!r}, device={self.device!r}")
+
+    def constraints(self, core: SearchCore) -> tuple[list[np.ndarray], list[float]]:
+        """Cost rows and caps of the integer program."""
+        budgets = []
+        if self.max_flops is not None:
+            budgets.append((self.max_flops, *flops_model()))
+        if self.max_latency is not None:
+            budgets.append((self.max_latency, *latency_model(core, self.device)))
+        rows, caps = [], []
+        for cap, blocks, fixed in budgets:
+            lowest = fixed + blocks.min(axis=1).sum()
+            if cap < lowest:
+                raise ValueError(f"no model fits the budget {cap:g}: the cheapest costs "
+                                 f"{lowest:g}")
+            rows.append(blocks)
+            caps.append(cap - fixed)
+        return rows, caps
+
+    def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
+        scores = -evaluate.core.signatures(self.signature_epochs)
+        rows, caps = self.constraints(evaluate.core)
+        trained: list[int] = []
+        values: list[float] = []
+        while (model := solve(scores, rows, caps, trained)) is not None:
+            values.append(evaluate(model))
+            trained.append(model)
+            if self.refit and len(trained) % self.refit == 0:
+                from predictors import make as make_predictor
+
+                predictor = make_predictor("additive", seed=seed)
+                predictor.fit(np.array(trained), np.array(values))
+                scores = np.asarray(predictor.block_scores, dtype=np.float64)

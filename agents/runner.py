@@ -1,0 +1,304 @@
+"""The experiment runner: one agent, many seeds, in local processes or as Ray tasks.
+
+``run_experiment`` writes into ``out_dir/<agent>/``:
+
+* ``config.json``: the agent's settings, the table, budget, seeds' training-seed choice,
+  test-accuracy thresholds for reports, and package versions;
+* ``seed-NNNN.parquet`` (and ``.csv`` if asked): one row per evaluation (see
+  :data:`COLUMNS`), written atomically once the seed has finished.
+
+Seeds whose file exists are skipped, so an interrupted experiment resumes where it
+stopped; a finished folder with other settings is refused.  A seed's run depends only on
+its seed, so the local and Ray backends give identical rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import multiprocessing
+import os
+import platform
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+import agents
+from blox_gym import space
+from blox_gym.core import UNITS, Budget, SearchCore
+from blox_gym.table import Table, default_path, open_table
+
+BACKENDS = ("local", "ray")
+COLUMNS = ("agent", "seed", "step", "model_id", "fidelity", "train_seed", "val_top1",
+           "charged_epochs", "cost_models", "cost_epochs", "cost_seconds", "best_val",
+           "best_model", "reported_test", "regret")
+_RECORD_KEY = {"train_seed": "seed"}  # row column -> SearchCore.record() key
+TOP_FRACTIONS = {"top1%": 0.01, "top0.1%": 0.001}
+_VERSIONED = ("numpy", "scipy", "pandas", "pyarrow", "torch", "zarr", "gymnasium",
+              "stable-baselines3", "sb3-contrib", "torch-geometric", "ray")
+
+
+def agent_label(name: str) -> str:
+    """Folder name of an agent (``sb3:PPO`` -> ``sb3-PPO``)."""
+    return name.replace(":", "-")
+
+
+def seed_file(folder: Path, seed: int, suffix: str = ".parquet") -> Path:
+    return Path(folder) / f"seed-{seed:04d}{suffix}"
+
+
+# ---------------------------------------------------------------- one seed
+
+def run_seed(agent: str, settings: dict, table_path: str, budget: float, unit: str,
+             seed: int, train_seed: int | str) -> dict[str, Any]:
+    """Run one search; returns ``{"rows": {column: array}, "wall_s": .., "cpu_s": ..}``."""
+    table = open_table(table_path)
+    searcher = agents.make(agent, **settings)
+    core = SearchCore(table, Budget(budget, unit), seed=train_seed, rng_seed=seed)
+    start, cpu = time.perf_counter(), time.process_time()
+    record = searcher.run(core, seed=seed)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    n = len(record["model_id"])
+    rows = {"agent": np.full(n, agent), "seed": np.full(n, seed, dtype=np.int64),
+            "step": np.arange(n, dtype=np.int64)}
+    rows.update({k: np.asarray(record[_RECORD_KEY.get(k, k)]) for k in COLUMNS[3:]})
+    return {"rows": rows, "wall_s": wall, "cpu_s": cpu}
+
+
+# ---------------------------------------------------------------- the experiment
+
+def run_experiment(agent: str, table_path: str | None = None, budget: float = 200,
+                   unit: str = "models", seeds: int | Iterable[int] = 10, jobs: int = 1,
+                   backend: str = "local", ray_address: str | None = None,
+                   out_dir: str | os.PathLike = "runs", settings: dict | None = None,
+                   train_seed: int | str | None = None, csv: bool = False,
+                   progress: bool | None = None) -> pd.DataFrame:
+    """Run ``agent`` for every seed (skipping finished ones); returns all seeds' rows.
+
+    ``seeds``: a count K (seeds 0..K-1) or the seeds themselves.  ``jobs``: seeds run at
+    once.  ``train_seed``: the table's training seed the search sees (default the first),
+    or ``"random"``.  ``progress``: ``None`` shows bars on terminals only.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    Budget(budget, unit)  # validates
+    seed_list = _seed_list(seeds)
+    settings = dict(settings or {})
+    searcher = agents.make(agent, **settings)  # validates the name and settings
+    path = str(table_path) if table_path is not None else str(default_path())
+    table = open_table(table_path)
+    train_seed = table.seeds[0] if train_seed is None else train_seed
+    SearchCore(table, seed=train_seed)  # validates the training seed
+    folder = Path(out_dir) / agent_label(agent)
+    config = {"agent": agent, "settings": searcher.config(), "budget": budget, "unit": unit,
+              "train_seed": train_seed, "table": _table_info(table, path, train_seed)}
+    _write_config(folder, config, backend)
+
+    todo = [s for s in seed_list if not seed_file(folder, s).exists()]
+    tasks = [dict(agent=agent, settings=settings, table_path=path, budget=budget, unit=unit,
+                  seed=s, train_seed=train_seed) for s in todo]
+    run = _run_ray(tasks, jobs, ray_address) if backend == "ray" else _run_local(tasks, jobs)
+    bar = tqdm(total=len(seed_list), initial=len(seed_list) - len(todo), unit="seed",
+               desc=agent, disable=None if progress is None else not progress)
+    with bar:
+        for seed, result in run:
+            _write_seed(folder, seed, result)
+            bar.update()
+    if csv:
+        for s in seed_list:
+            if not seed_file(folder, s, ".csv").exists():
+                _atomic(seed_file(folder, s, ".csv"),
+                        lambda f, s=s: load_seed(folder, s).to_csv(f, index=False))
+    return pd.concat([load_seed(folder, s) for s in seed_list], ignore_index=True)
+
+
+def _seed_list(seeds: int | Iterable[int]) -> list[int]:
+    if isinstance(seeds, (int, np.integer)):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds}")
+        return list(range(int(seeds)))
+    out = [int(s) for s in seeds]
+    if not out or min(out) < 0 or len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct non-negative ints, got {out}")
+    return out
+
+
+def _run_local(tasks: list[dict], jobs: int) -> Iterator[tuple[int, dict]]:
+    if jobs == 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield task["seed"], run_seed(**task)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context) as pool:
+        pending = {pool.submit(run_seed, **task): task["seed"] for task in tasks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future.result()
+
+
+def _run_ray(tasks: list[dict], jobs: int, address: str | None) -> Iterator[tuple[int, dict]]:
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("the ray backend needs Ray: pip install 'blox-gym[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        if address is None:  # a local instance: workers find this checkout's packages
+            root = str(Path(agents.__file__).resolve().parent.parent)
+            paths = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+            ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": paths}})
+        else:
+            ray.init(address=address, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1)(run_seed)
+        queue, pending = list(tasks), {}
+        while queue or pending:
+            while queue and len(pending) < jobs:
+                task = queue.pop(0)
+                pending[remote.remote(**task)] = task["seed"]
+            done, _ = ray.wait(list(pending), num_returns=1)
+            yield pending.pop(done[0]), ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ---------------------------------------------------------------- files
+
+def load_seed(folder: str | os.PathLike, seed: int) -> pd.DataFrame:
+    """The rows of one finished seed."""
+    return pq.read_table(seed_file(Path(folder), seed)).to_pandas()
+
+
+def seed_times(folder: str | os.PathLike, seed: int) -> dict[str, float]:
+    """Wall-clock (``wall_s``) and process CPU (``cpu_s``) seconds of one finished search."""
+    meta = pq.read_schema(seed_file(Path(folder), seed)).metadata or {}
+    return json.loads(meta[b"blox_gym"])
+
+
+def _write_seed(folder: Path, seed: int, result: dict) -> None:
+    table = pa.table({k: result["rows"][k] for k in COLUMNS})
+    meta = {**(table.schema.metadata or {}),
+            b"blox_gym": json.dumps({k: result[k] for k in ("wall_s", "cpu_s")}).encode()}
+    table = table.replace_schema_metadata(meta)
+    _atomic(seed_file(folder, seed), lambda f: pq.write_table(table, f))
+
+
+def _atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_config(folder: Path, config: dict, backend: str) -> None:
+    path = folder / "config.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old["config"] != json.loads(json.dumps(config)):
+            raise ValueError(f"{folder} holds runs with other settings: {old['config']} (now "
+                             f"{config}); choose another --out folder")
+        return
+    document = {"config": config, "versions": _versions(backend)}
+    _atomic(path, lambda f: Path(f).write_text(json.dumps(document, indent=1)))
+
+
+def _table_info(table: Table, path: str, train_seed: int | str) -> dict:
+    seed = "mean" if train_seed == "random" else train_seed
+    test = table.test_acc(np.arange(space.N_MODELS), seed=seed)
+    test = np.sort(test[~np.isnan(test)])[::-1]
+    info = {"name": table.name, "label": table.label, "path": path, "epochs": table.epochs,
+            "synthetic": table.is_synthetic, "best_test": float(test[0])}
+    for key, fraction in TOP_FRACTIONS.items():
+        info[f"{key}_test"] = float(test[int(np.ceil(fraction * len(test))) - 1])
+    return info
+
+
+def _versions(backend: str) -> dict[str, str]:
+    from blox_gym import __version__
+
+    out = {"blox-gym": __version__, "python": platform.python_version(),
+           "platform": platform.platform(), "backend": backend}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+# ---------------------------------------------------------------- command line
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Arguments of ``blox-gym search``."""
+    parser.add_argument("--agent", required=True,
+                        help=f"one of {', '.join(agents.available())}")
+    parser.add_argument("--budget", type=float, default=200, help="search budget (200)")
+    parser.add_argument("--unit", choices=UNITS, default="models",
+                        help="budget unit: models = full trainings (default), epochs, seconds")
+    parser.add_argument("--seeds", type=int, default=10, help="search seeds 0..K-1 (10)")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (1)")
+    parser.add_argument("--backend", choices=BACKENDS, default="local")
+    parser.add_argument("--ray-address", help="Ray cluster address (default: a local Ray)")
+    parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--train-seed", default=None,
+                        help="the table's training seed the search sees, or 'random' "
+                             "(default: the first)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="an agent setting, e.g. --set population=32 (repeatable)")
+    parser.add_argument("--csv", action="store_true", help="also write CSV files")
+    return parser
+
+
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """``["population=32", "device=gpu"]`` -> ``{"population": 32, "device": "gpu"}``."""
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"agent setting {item!r} must look like KEY=VALUE")
+        try:
+            out[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            out[key] = text
+    return out
+
+
+def run_search(args) -> int:
+    """``blox-gym search``: run the experiment and print its summary."""
+    from agents import report
+
+    train_seed = args.train_seed
+    if train_seed is not None and train_seed != "random":
+        train_seed = int(train_seed)
+    run_experiment(args.agent, args.data, args.budget, args.unit, args.seeds, args.jobs,
+                   args.backend, args.ray_address, args.out, parse_settings(args.set),
+                   train_seed, args.csv)
+    folder = Path(args.out) / agent_label(args.agent)
+    runs = report.load_runs([folder])
+    print(runs.title)
+    print(report.to_markdown(report.summarise(runs)))
+    print(f"rows: {folder}/seed-*.parquet")
+    return 0

@@ -1,0 +1,143 @@
+"""Export a Zarr store as official release files (``.blox``, ``.pickle`` or ``.csv``).
+
+Every part the store holds is written: ``blox-base-{seed}`` and ``blox-ext-{seed}`` per
+seed, ``blox-info``, ``blox-env-{seed}`` per seed with environment strings and
+``blox-bench-{device}`` per latency device.  Rows are in model-id order; a training file
+skips the models whose values it needs are missing, ``blox-info`` holds the models present
+in some base file and a bench file the models with a latency.  Headers, rounding and the
+``.blox`` layout are the original writer's, so files for the same rows are byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from blox_gym import space, store
+from blox_gym.formats import files, schema
+from blox_gym.formats.errors import FormatError
+from blox_gym.formats.header import make_header
+from blox_gym.formats.schema import Stem
+
+
+def export_store(path: str | os.PathLike, fmt: str, out_dir: str | os.PathLike,
+                 models: Iterable[int] | None = None, progress: bool = True) -> list[str]:
+    """Write the store at ``path`` as release files of format ``fmt`` into ``out_dir``.
+
+    ``fmt`` is ``blox``, ``pickle`` or ``csv``; ``models`` optionally restricts the rows to
+    these model ids.  Files are written to a temporary folder and moved into ``out_dir``
+    only when all of them succeeded.  Returns the written paths.
+    """
+    from tqdm.auto import tqdm
+
+    fmt = str(fmt).lstrip(".")
+    if fmt not in schema.EXTENSIONS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(schema.EXTENSIONS)}")
+    root = store.open_store(path)
+    ids = _selection(models)
+    parts = list(_parts(root, ids))
+    out = Path(out_dir).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".blox-export-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        names = []
+        for stem, header, columns in tqdm(parts, desc=f"exporting .{fmt}", unit="file",
+                                          disable=None if progress else True):
+            name = f"{stem.name}.{fmt}"
+            files.write(tmp / name, header, columns, fmt)
+            names.append(name)
+        for name in names:
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [str(out / name) for name in names]
+
+
+def _selection(models: Iterable[int] | None) -> np.ndarray:
+    if models is None:
+        return np.arange(space.N_MODELS)
+    ids = np.asarray(list(models))
+    if ids.dtype.kind not in "iu" or ((ids < 0) | (ids >= space.N_MODELS)).any():
+        raise ValueError(f"models must be model ids in 0..{space.N_MODELS - 1}")
+    return np.unique(ids)
+
+
+def _parts(root, ids: np.ndarray):
+    """``(stem, header, columns)`` of every file the store holds, restricted to ``ids``."""
+    attrs = root.attrs
+    epochs = int(attrs["epochs"])
+    hashes = store.hash_strings(root["model_hash"][...])
+    extended = list(attrs.get("extended", []))
+    ext_names = store.EXT_CURVES + store.EXT_SCALARS
+    if extended and set(extended) != set(ext_names):
+        raise FormatError(f"a blox-ext file needs all of {', '.join(ext_names)}; the store "
+                          f"holds only {', '.join(extended)}")
+    env = dict(attrs.get("env", {}))
+    in_base = np.zeros(space.N_MODELS, dtype=bool)
+    for index, seed in enumerate(attrs["seeds"]):
+        base, present = _training(root, index, schema.BASE[1:])
+        rows = ids[present[ids]]
+        if rows.size == 0:
+            continue
+        in_base[rows] = True
+        stem = Stem("base", int(seed))
+        yield stem, _header(stem, epochs), _columns(stem, hashes[rows], base, rows)
+        if extended:
+            ext, ext_present = _training(root, index, schema.EXT[1:])
+            ext_rows = rows[ext_present[rows]]
+            if ext_rows.size:
+                stem = Stem("ext", int(seed))
+                yield stem, _header(stem, epochs), _columns(stem, hashes[ext_rows], ext, ext_rows)
+        if str(seed) in env:
+            stem = Stem("env", int(seed))
+            strings = {key: np.array([env[str(seed)][key]] * rows.size, dtype=object)
+                       for key in store.ENV_KEYS}  # one shared str per key: pickle memoizes it
+            yield stem, _header(stem), {"model_hash": hashes[rows], **strings}
+    rows = ids[in_base[ids]]
+    if rows.size:
+        static = {"params": root["params"][...], "flops": root["flops"][...],
+                  "arch_vec": root["arch"][...]}
+        stem = Stem("info", None)
+        yield stem, _header(stem), _columns(stem, hashes[rows], static, rows)
+    for device in attrs.get("devices", []):
+        latency = root[f"latency/{device}"][...].astype(np.float64)
+        rows = ids[np.isfinite(latency[ids])]
+        if rows.size:
+            stem = Stem("bench", device)
+            yield stem, _header(stem), {"model_hash": hashes[rows], "latency": latency[rows]}
+
+
+def _training(root, seed_index: int, names: tuple[str, ...]):
+    """Stored arrays of one seed (counts, micro-units, seconds) and where all are present."""
+    arrays = {name: root[name][seed_index] for name in names}
+    present = np.ones(space.N_MODELS, dtype=bool)
+    for name, stored in arrays.items():
+        if stored.dtype.kind == "f":
+            missing = np.isnan(stored)
+        else:
+            missing = stored == (store.ACC_MISSING if store.is_accuracy(name) else store.LOSS_MISSING)
+        present &= ~missing.reshape(space.N_MODELS, -1).any(axis=1)
+    return arrays, present
+
+
+def _columns(stem: Stem, hashes: np.ndarray, arrays: dict, rows: np.ndarray) -> dict:
+    """Columns of ``stem`` for ``rows``: counts stay counts, losses and times become floats."""
+    columns = {"model_hash": hashes}
+    for name in stem.columns[1:]:
+        values = arrays[name][rows]
+        if "loss" in name:
+            values = store.decode_loss(values)
+        elif name == "train_time_s":
+            values = np.rint(values.astype(np.float64)).astype(np.int64)
+        columns[name] = values
+    return columns
+
+
+def _header(stem: Stem, epochs: int | None = None) -> dict:
+    return make_header(stem.dataset_type, list(stem.columns), **schema.extra_fields(stem, epochs))

@@ -1,0 +1,97 @@
+"""What the five kinds of release file hold: their names, header fields, columns and value kinds.
+
+Value kinds say how a column is held in memory by this package (one numpy array per column):
+
+==============  ==========================================  ===========================
+kind            in memory                                    ``.blox`` type
+==============  ==========================================  ===========================
+``hash``        ``<U32`` hex strings                         ``hash``
+``arch``        ``(rows, 15)`` int, flat canonical vectors   ``arch``
+``int``         int64                                        ``int`` (u32)
+``float``       float64 (losses; latency in ms)              ``float`` (u24 micro-units)
+``float_list``  ``(rows, epochs)`` float64                   ``list[float]``
+``str``         object array of str                          ``str``
+``acc``         uint32 counts of correct images              ``b_{lo}_{hi}_{B}``
+``acc_list``    ``(rows, epochs)`` uint32 counts             ``list[b_{lo}_{hi}_{B}]``
+==============  ==========================================  ===========================
+
+Accuracies are held as counts (exact); percent = ``store.decode_accuracy(name, counts)``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from blox_gym import store
+from blox_gym.formats.header import DATASET
+
+BASE = ("model_hash", "val_top1", "test_top1", "train_time_s")
+EXT = ("model_hash", "train_top1", "train_loss", "train_top5", "val_loss", "val_top5",
+       "test_loss", "test_top5")
+INFO = ("model_hash", "params", "flops", "arch_vec")
+ENV = ("model_hash",) + store.ENV_KEYS
+BENCH = ("model_hash", "latency")
+
+KIND = {
+    "model_hash": "hash", "arch_vec": "arch", "val_top1": "acc_list", "test_top1": "acc",
+    "train_time_s": "int", "train_top1": "acc_list", "train_loss": "float_list",
+    "train_top5": "acc_list", "val_loss": "float_list", "val_top5": "acc_list",
+    "test_loss": "float", "test_top5": "acc", "params": "int", "flops": "int",
+    "latency": "float", **{key: "str" for key in store.ENV_KEYS},
+}
+
+# part -> (stem pattern, dataset_type, columns); the pattern's group is the seed or device
+STEMS = {
+    "base": (re.compile(r"blox-base-([0-9]+)"), "training", BASE),
+    "ext": (re.compile(r"blox-ext-([0-9]+)"), "training", EXT),
+    "info": (re.compile(r"blox-info()"), "static", INFO),
+    "env": (re.compile(r"blox-env-([0-9]+)"), "env", ENV),
+    "bench": (re.compile(r"blox-bench-([a-zA-Z0-9-]+)"), "benchmarking", BENCH),
+}
+EXTENSIONS = {"blox": "custom", "pickle": "pickle", "csv": "csv"}  # file extension -> header format
+
+
+class Stem(NamedTuple):
+    """A recognised file stem: ``part`` (base, ext, info, env, bench) and its seed or device."""
+
+    part: str
+    key: int | str | None  # seed (int) for base/ext/env, device (str) for bench, None for info
+
+    @property
+    def name(self) -> str:
+        return "blox-info" if self.part == "info" else f"blox-{self.part}-{self.key}"
+
+    @property
+    def dataset_type(self) -> str:
+        return STEMS[self.part][1]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return STEMS[self.part][2]
+
+
+def parse_stem(stem: str) -> Stem | None:
+    """The part and seed/device of a file stem such as ``blox-ext-0``; None if not a release file."""
+    for part, (pattern, _, _) in STEMS.items():
+        match = pattern.fullmatch(stem)
+        if match:
+            key = match.group(1)
+            return Stem(part, None if part == "info" else key if part == "bench" else int(key))
+    return None
+
+
+def extra_fields(stem: Stem, epochs: int | None = None) -> dict:
+    """The header fields after ``columns`` for ``stem``, in the original order."""
+    if stem.part in ("base", "ext"):
+        return {"seed": stem.key, "epochs": epochs, "dataset": DATASET, "part": stem.part}
+    if stem.part == "env":
+        return {"seed": stem.key}
+    if stem.part == "bench":
+        return {"device": stem.key}
+    return {}
+
+
+def rounding(name: str) -> int | None:
+    """Decimals that the pickle and CSV writers round a column to: 3 (``top``), 6 (``loss``)."""
+    return 3 if "top" in name else 6 if "loss" in name else None
