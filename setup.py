@@ -33,7 +33,8 @@ setup(
         "sb3-contrib>=2.4",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.90", "pytest-xdist>=3.5", "ptflops>=0.7"],
+        # ray: the runner's Ray backend is tested against the local one on a local instance
+        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9"],
         "ray": ["ray[default]>=2.9"],
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},

@@ -80,3 +80,14 @@ def structured_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("stores") / "structured.zarr"
     store.write_store(path, arrays, attrs, progress=False)
     return str(path), arrays
+
+
+@pytest.fixture()
+def torch_one_thread():
+    """Torch on one thread: small models train faster and steadier on a busy 2-core machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -12,12 +12,7 @@ from predictors.plan import graph_plan
 IDS = np.array([0, 1, 44, 45, 2024, 24519, 91124])
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_model_ids_accepts_ids_and_encodings():

@@ -38,12 +38,7 @@ def r2(y, prediction):
     return 1 - ((y - prediction) ** 2).sum() / ((y - y.mean()) ** 2).sum()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,7 @@ class BRPConv(MessagePassing):
                         < (n_edges + x_src.size(0) * self.in_channels) * self.out_channels)
         h = x_src if weights_last else x_src @ self.weight
         out = self.propagate(edge_index, x=(h, None) if isinstance(x, tuple) else h, size=size)
-        return (out @ self.weight if weights_last else out) + self.bias
+        return (out @ self.weight if weights_last else out).add_(self.bias)
 
     def message(self, x_j: Tensor) -> Tensor:
         return x_j

@@ -39,7 +39,7 @@ class BRPGCN(torch.nn.Module):
         """Embeddings ``(num_graphs, hidden)`` of the global nodes (feature 0 set), in order."""
         h = x
         for conv, norm in zip(self.convs, self.norms):
-            h = self.dropout(norm(conv(h, edge_index)).relu())
+            h = self.dropout(norm(conv(h, edge_index)).relu_())
         return h[x[:, 0] > 0]
 
     def forward_plan(self, plan: GraphPlan) -> Tensor:
@@ -48,5 +48,5 @@ class BRPGCN(torch.nn.Module):
             raise ValueError(f"the plan has {len(plan.hops)} hops for {len(self.convs)} layers")
         h = plan.x
         for conv, norm, hop in zip(self.convs, self.norms, plan.hops):
-            h = self.dropout(norm(conv((h, None), hop.adj_t)).relu())
+            h = self.dropout(norm(conv((h, None), hop.adj_t)).relu_())
         return h[plan.readout].sum(1)

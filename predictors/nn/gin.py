@@ -48,7 +48,7 @@ class GIN(torch.nn.Module):
         edge_index, _ = remove_self_loops(edge_index)
         h = x
         for conv in self.convs:
-            h = self.dropout(conv(h, edge_index).relu())
+            h = self.dropout(conv(h, edge_index).relu_())
         return global_add_pool(h, batch)
 
     def forward_plan(self, plan: GraphPlan) -> Tensor:
@@ -57,5 +57,5 @@ class GIN(torch.nn.Module):
             raise ValueError(f"the plan has {len(plan.hops)} hops for {len(self.convs)} layers")
         h = plan.x
         for conv, hop in zip(self.convs, plan.hops):
-            h = self.dropout(conv((h, h if hop.root is None else h[hop.root]), hop.adj_t).relu())
+            h = self.dropout(conv((h, h if hop.root is None else h[hop.root]), hop.adj_t).relu_())
         return h[plan.readout].sum(1)
