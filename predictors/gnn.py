@@ -76,7 +76,7 @@ class GCNPredictor(GraphPredictor):
 
 
 class GINPredictor(GraphPredictor):
-    """A GIN regressor: :class:`~predictors.nn.GIN` (4 x 256, dropout 0.1), sum read-out,
+    """A GIN regressor: :class:`~predictors.nn.GIN` (4 x 256, dropout 0.1), mean read-out,
     a linear head; trained like the GCN."""
 
     name = "gin"
