@@ -120,6 +120,17 @@ def model_costs() -> np.ndarray:
     return total
 
 
+RELEASE_COLUMNS = {"params": 0, "flops": 2}  # release name -> column of model_costs()
+
+
+def release_column(name: str) -> np.ndarray:
+    """The release's static column ``name`` (``"params"`` or ``"flops"``, ptflops MACs),
+    int64 ``(91,125,)`` indexed by model id."""
+    if name not in RELEASE_COLUMNS:
+        raise ValueError(f"unknown cost column {name!r}; allowed: {', '.join(RELEASE_COLUMNS)}")
+    return model_costs()[:, RELEASE_COLUMNS[name]]
+
+
 def _costs_of(arch) -> np.ndarray:
     ids = np.atleast_1d(space.model_id(arch))
     if (ids < 0).any():

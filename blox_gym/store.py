@@ -178,8 +178,7 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     if computed:  # exact counts from the network definition
         from blox_gym import costs
 
-        columns = {"params": 0, "flops": 2}
-        arrays.update({name: costs.model_costs()[:, columns[name]] for name in computed})
+        arrays.update({name: costs.release_column(name) for name in computed})
     meta = _validated_attrs(arrays, attrs)
     meta["computed_static"] = computed
     final = str(path)

@@ -51,7 +51,7 @@ def _traits(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     lr_gap = curves.LR_GAP * np.exp(curves.LR_GAP_SD * rng.standard_normal(n))
     depth = _block_depth()[accuracy.stage_digits()].sum(axis=0)
     tau = curves.TAU_BASE + curves.TAU_PER_LAYER * depth
-    params = costs.model_costs()[:, 0].astype(np.float64)
+    params = costs.release_column("params").astype(np.float64)
     doublings = np.log2(params / np.median(params))
     train_gap = curves.TRAIN_GAP_BASE + curves.TRAIN_GAP_PER_DOUBLING * doublings
     calibration = np.exp(curves.LOSS_CAL_SD * rng.standard_normal(n))

@@ -77,7 +77,7 @@ def make_world(rng: np.random.Generator) -> World:
     for s, t in ((0, 1), (0, 2), (1, 2)):
         a, b = rng.standard_normal((2, space.N_BLOCKS))
         mu += PAIR_SD * a[k[s]] * b[k[t]]
-    params = costs.model_costs()[:, 0].astype(np.float64)
+    params = costs.release_column("params").astype(np.float64)
     mu += CAPACITY * np.log2(params / np.median(params))
     mu += rng.normal(0.0, RESIDUAL_SD, space.N_MODELS)
     effect = np.stack([np.bincount(k[s], weights=mu, minlength=space.N_BLOCKS)

@@ -11,16 +11,16 @@ from predictors.base import Predictor
 
 
 class CostPredictor(Predictor):
-    """Predicts one column of ``blox_gym.costs.model_costs()``; ``fit`` learns nothing."""
+    """Predicts the release's cost column ``name`` (``blox_gym.costs.release_column``);
+    ``fit`` learns nothing."""
 
     predicts_values = False
-    column: int
 
     def _fit(self, ids: np.ndarray, y: np.ndarray) -> None:
         pass
 
     def _predict(self, ids: np.ndarray) -> np.ndarray:
-        return costs.model_costs()[ids, self.column].astype(np.float64)
+        return costs.release_column(self.name)[ids].astype(np.float64)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {}
@@ -33,11 +33,9 @@ class FlopsPredictor(CostPredictor):
     """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
 
     name = "flops"
-    column = 2
 
 
 class ParamsPredictor(CostPredictor):
     """Trainable parameters."""
 
     name = "params"
-    column = 0

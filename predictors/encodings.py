@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # torch-geometric is imported by the graph functions only: it
 
 N_NODES = space.N_NODES + 1  # the 11 graph nodes and the global node 0
 N_NODE_FEATURES = space.N_GCN_FEATURES
-SCALARS = {"params": 0, "flops": 2}  # name -> column of costs.model_costs()
+SCALARS = tuple(costs.RELEASE_COLUMNS)  # cost scalars: "params", "flops"
 
 
 def model_ids(archs) -> np.ndarray:
@@ -99,7 +99,7 @@ def signature_features(archs, signatures) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _scalar_table() -> np.ndarray:
-    values = costs.model_costs()[:, list(SCALARS.values())].astype(np.float64)
+    values = np.stack([costs.release_column(n) for n in SCALARS], axis=1).astype(np.float64)
     return ((values - values.mean(0)) / values.std(0)).astype(np.float32)
 
 
@@ -111,7 +111,7 @@ def scalar_features(archs, names=tuple(SCALARS)) -> np.ndarray:
     unknown = [n for n in names if n not in SCALARS]
     if unknown:
         raise ValueError(f"unknown scalar feature(s) {unknown}; allowed: {', '.join(SCALARS)}")
-    columns = [list(SCALARS).index(n) for n in names]
+    columns = [SCALARS.index(n) for n in names]
     return _scalar_table()[model_ids(archs)][:, columns]
 
 

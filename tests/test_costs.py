@@ -46,3 +46,12 @@ def test_bad_input():
         C.count_params([0] * 15)
     with pytest.raises(ValueError, match="allowed: 'ptflops', 'conv'"):
         C.count_flops(S.CANONICAL[0], convention="fvcore")
+
+
+def test_release_columns_are_params_and_ptflops_macs():
+    params, flops = C.release_column("params"), C.release_column("flops")
+    assert (params.min(), params.max()) == (1_717_636, 3_784_036)  # published extremes
+    model = S.model_id([[[0], [0, 0, 0, 0]]] * 3)
+    assert flops[model] == C.model_costs()[model, 2] and flops.shape == (S.N_MODELS,)
+    with pytest.raises(ValueError, match="unknown cost column 'macs'; allowed: params, flops"):
+        C.release_column("macs")
