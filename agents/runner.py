@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import platform
-import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from importlib import metadata
@@ -35,6 +34,7 @@ from tqdm.auto import tqdm
 
 import agents
 from blox_gym import space
+from blox_gym.paths import atomic_write
 from blox_gym.core import UNITS, Budget, SearchCore
 from blox_gym.table import Table, default_path, open_table
 
@@ -119,7 +119,7 @@ def run_experiment(agent: str, table_path: str | None = None, budget: float = 20
     if csv:
         for s in seed_list:
             if not seed_file(folder, s, ".csv").exists():
-                _atomic(seed_file(folder, s, ".csv"),
+                atomic_write(seed_file(folder, s, ".csv"),
                         lambda f, s=s: load_seed(folder, s).to_csv(f, index=False))
     return pd.concat([load_seed(folder, s) for s in seed_list], ignore_index=True)
 
@@ -196,20 +196,7 @@ def _write_seed(folder: Path, seed: int, result: dict) -> None:
     meta = {**(table.schema.metadata or {}),
             b"blox_gym": json.dumps({k: result[k] for k in ("wall_s", "cpu_s")}).encode()}
     table = table.replace_schema_metadata(meta)
-    _atomic(seed_file(folder, seed), lambda f: pq.write_table(table, f))
-
-
-def _atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(seed_file(folder, seed), lambda f: pq.write_table(table, f))
 
 
 def _write_config(folder: Path, config: dict, backend: str) -> None:
@@ -221,7 +208,7 @@ def _write_config(folder: Path, config: dict, backend: str) -> None:
                              f"{config}); choose another --out folder")
         return
     document = {"config": config, "versions": _versions(backend)}
-    _atomic(path, lambda f: Path(f).write_text(json.dumps(document, indent=1)))
+    atomic_write(path, lambda f: Path(f).write_text(json.dumps(document, indent=1)))
 
 
 def _table_info(table: Table, path: str, train_seed: int | str) -> dict:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from blox_gym.paths import atomic_write
 from predictors.encodings import model_ids
 
 FORMAT = "blox-gym-predictor"
@@ -107,9 +108,10 @@ class Predictor(ABC):
         folder.mkdir(parents=True, exist_ok=True)
         config = {"format": FORMAT, "version": FORMAT_VERSION, "name": self.name,
                   "kwargs": self.config()}
-        (folder / "config.json").write_text(json.dumps(config, indent=1) + "\n")
-        torch.save({k: v.detach().cpu() for k, v in self.state_dict().items()},
-                   folder / "state.pt")
+        state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
+        atomic_write(folder / "state.pt", lambda tmp: torch.save(state, tmp))
+        atomic_write(folder / "config.json",
+                     lambda tmp: Path(tmp).write_text(json.dumps(config, indent=1) + "\n"))
         return folder
 
     @classmethod
