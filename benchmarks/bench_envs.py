@@ -36,7 +36,7 @@ def structured_table() -> Table:
     if not path.exists():
         rng = np.random.default_rng(0)
         ids = np.arange(space.N_MODELS)
-        k = np.stack([(ids // 45**s) % 45 for s in range(3)])
+        k = space.block_indices(ids).T
         effects = rng.normal(0, 1.0, (3, 45))
         final = 72 + sum(effects[s, k[s]] for s in range(3)) + rng.normal(0, 0.2, space.N_MODELS)
         val = np.round(final[:, None] * (1 - np.exp(-np.arange(1, 21) / 4)) * 50) / 50

@@ -113,9 +113,9 @@ def block_costs() -> np.ndarray:
 def model_costs() -> np.ndarray:
     """int64 array (91,125, 3) of (params, conv MACs, ptflops MACs) indexed by model id."""
     blocks = block_costs()
-    ids = np.arange(space.N_MODELS)
+    k = space.block_indices(np.arange(space.N_MODELS))
     total = np.array(fixed_cost(), dtype=np.int64) + sum(
-        blocks[s, (ids // space.N_BLOCKS**s) % space.N_BLOCKS] for s in range(space.N_STAGES))
+        blocks[s, k[:, s]] for s in range(space.N_STAGES))
     total.flags.writeable = False
     return total
 

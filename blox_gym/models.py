@@ -153,8 +153,7 @@ class BloxNet(nn.Module):
     def __init__(self, arch, num_classes: int = N_CLASSES):
         super().__init__()
         self.model_id = _resolve(arch)
-        self.block_ks = tuple((self.model_id // space.N_BLOCKS**s) % space.N_BLOCKS
-                              for s in range(space.N_STAGES))
+        self.block_ks = tuple(int(k) for k in space.block_indices(self.model_id))
         self.stem = GenericConv(IMAGE_SHAPE[0], STAGE_CHANNELS[0], 3)
         self.blocks = nn.ModuleList(Cell(k, c) for k, c in zip(self.block_ks, STAGE_CHANNELS))
         self.reductions = nn.ModuleList(Reduction(c, 2 * c) for c in STAGE_CHANNELS)

@@ -126,11 +126,18 @@ def _build_raw_to_model() -> np.ndarray:
 RAW_TO_MODEL = _build_raw_to_model()
 RAW_TO_MODEL.flags.writeable = False
 
-_ids = np.arange(N_MODELS)
-CANONICAL = np.concatenate([BLOCK_CONFIGS[(_ids // N_BLOCKS**s) % N_BLOCKS]
-                            for s in range(N_STAGES)], axis=1).astype(np.int8)
+
+
+def block_indices(ids) -> np.ndarray:
+    """The block (0..44, as ``BLOCKS``) in each stage of model ``ids``: ``(..., 3)`` int64
+    (a model id is ``k_0 + 45 k_1 + 45^2 k_2``)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    return (ids[..., None] // N_BLOCKS ** np.arange(N_STAGES)) % N_BLOCKS
+
+
+CANONICAL = BLOCK_CONFIGS[block_indices(np.arange(N_MODELS))].reshape(N_MODELS, -1).astype(
+    np.int8)
 CANONICAL.flags.writeable = False  # (91,125, 15): canonical flat vector of each model
-del _ids
 
 
 # ---------------------------------------------------------------- parsing and conversions

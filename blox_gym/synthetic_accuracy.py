@@ -62,8 +62,7 @@ def block_quality() -> np.ndarray:
 
 def stage_digits() -> np.ndarray:
     """(3, 91,125) block rank of each stage of every model."""
-    ids = np.arange(space.N_MODELS)
-    return np.stack([(ids // space.N_BLOCKS ** s) % space.N_BLOCKS for s in range(space.N_STAGES)])
+    return space.block_indices(np.arange(space.N_MODELS)).T
 
 
 def make_world(rng: np.random.Generator) -> World:

@@ -163,9 +163,8 @@ def block_ms(name: str, batch: int | None = None) -> tuple[float, np.ndarray]:
 def model_ms(name: str, batch: int | None = None) -> np.ndarray:
     """Forward-pass milliseconds of all 91,125 models on device ``name`` (noise-free)."""
     fixed, blocks = block_ms(name, batch)
-    ids = np.arange(space.N_MODELS)
-    return fixed + sum(blocks[s, (ids // space.N_BLOCKS ** s) % space.N_BLOCKS]
-                       for s in range(space.N_STAGES))
+    k = space.block_indices(np.arange(space.N_MODELS))
+    return fixed + sum(blocks[s, k[:, s]] for s in range(space.N_STAGES))
 
 
 # Training recipe: 45,000 training images in batches of 256, 5,000 validation images in

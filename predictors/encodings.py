@@ -56,9 +56,7 @@ def model_ids(archs) -> np.ndarray:
 
 def block_choices(archs) -> np.ndarray:
     """The block ``k`` (0..44, as ``space.BLOCKS``) of each stage, ``(N, 3)`` int64."""
-    ids = model_ids(archs)
-    return np.stack([(ids // space.N_BLOCKS**s) % space.N_BLOCKS
-                     for s in range(space.N_STAGES)], axis=1)
+    return space.block_indices(model_ids(archs))
 
 
 def onehot_blocks(archs) -> np.ndarray:

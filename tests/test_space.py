@@ -195,3 +195,9 @@ def test_gcn_tensors():
     assert feats.sum() == 11 and adj.sum() == 12 + 11 + 11  # global row, self-loops, edges
     many_adj, many_feats = S.graph_tensors(S.CANONICAL[:5])
     assert many_adj.shape == (5, 12, 12) and many_feats.shape == (5, 12, 15)
+
+
+def test_block_indices_invert_the_model_id_digits():
+    assert S.block_indices(7 + 45 * 3 + 2025 * 44).tolist() == [7, 3, 44]
+    ids = np.array([[0, 91_124], [45, 2025]])
+    assert S.block_indices(ids).tolist() == [[[0, 0, 0], [44, 44, 44]], [[0, 1, 0], [0, 0, 1]]]
