@@ -10,6 +10,7 @@ import torch
 from torch_geometric.data import InMemoryDataset
 
 from blox_gym import space
+from blox_gym.paths import atomic_write
 from blox_gym.table import Table, open_table
 from predictors.encodings import graph_batch, model_ids
 
@@ -62,4 +63,4 @@ class BloxGraphDataset(InMemoryDataset):
         if self.pre_transform is not None:
             data_list = [self.pre_transform(d) for d in data_list]
         data, slices = self.collate(data_list)
-        torch.save((data.to_dict(), slices), self.processed_paths[0])
+        atomic_write(self.processed_paths[0], lambda tmp: torch.save((data.to_dict(), slices), tmp))

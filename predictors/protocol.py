@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from blox_gym import space
+from blox_gym.paths import atomic_write
 from predictors.base import available, make
 from predictors.metrics import evaluate
 
@@ -145,7 +146,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot(results: pd.DataFrame, title: str, path: str | os.PathLike) -> None:
-    """Kendall tau (mean and one standard deviation over trials) against training size."""
+    """Kendall tau (mean and one standard deviation over trials) against training size, as
+    a PNG at ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -165,7 +167,7 @@ def plot(results: pd.DataFrame, title: str, path: str | os.PathLike) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=130, format="png")
     plt.close(fig)
 
 
@@ -252,9 +254,9 @@ def run_bench(args: argparse.Namespace) -> int:
     results = run_protocol(targets, chosen, args.sizes, args.trials, test_size, args.seed,
                            args.jobs, args.threads)
     finished = datetime.now(timezone.utc)
-    results.to_csv(out / "results.csv", index=False)
-    results.to_parquet(out / "results.parquet", index=False)
-    summarise(results).to_csv(out / "summary.csv", index=False)
+    atomic_write(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
+    atomic_write(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
+    atomic_write(out / "summary.csv", lambda tmp: summarise(results).to_csv(tmp, index=False))
     config = {"predictors": chosen, "sizes": list(args.sizes), "trials": args.trials,
               "test_size": args.test_size, "seed": args.seed, "jobs": args.jobs,
               "threads": args.threads, "target": args.target,
@@ -263,9 +265,10 @@ def run_bench(args: argparse.Namespace) -> int:
                "platform": platform.platform(), "started": started.isoformat(),
                "finished": finished.isoformat(),
                "wall_s": (finished - started).total_seconds(), "command": sys.argv}
-    (out / "results.json").write_text(json.dumps(sidecar, indent=1) + "\n")
-    plot(results, f"Kendall tau of {args.target} predictions: {table.label}",
-         out / "kendall_tau.png")
+    atomic_write(out / "results.json",
+                 lambda tmp: Path(tmp).write_text(json.dumps(sidecar, indent=1) + "\n"))
+    title = f"Kendall tau of {args.target} predictions: {table.label}"
+    atomic_write(out / "kendall_tau.png", lambda tmp: plot(results, title, tmp))
     print(f"wrote results.csv, results.parquet, summary.csv, results.json and "
           f"kendall_tau.png to {out}")
     return 0
