@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from blox_gym.core import UNITS
+from blox_gym.paths import atomic_write
 
 METRICS = {"reported_test": "reported test top-1 (%)", "regret": "regret (pp test top-1)"}
 
@@ -175,8 +176,8 @@ def plot(runs: Runs, out: str | os.PathLike, unit: str = "models") -> Path:
     fig.suptitle(f"{runs.title}\nmean ± standard error over {seeds.min()}"
                  f"{'' if seeds.min() == seeds.max() else f'-{seeds.max()}'} seeds", fontsize=10)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=130)
+    image_format = out.suffix.lstrip(".") or "png"  # the temporary file has no useful suffix
+    atomic_write(out, lambda tmp: fig.savefig(tmp, dpi=130, format=image_format))
     plt.close(fig)
     return out
 
@@ -187,9 +188,9 @@ def write_report(dirs, out: str | os.PathLike, unit: str = "models") -> str:
     runs = load_runs(dirs)
     out = plot(runs, out, unit)
     summary = summarise(runs, unit)
-    summary.to_csv(out.with_suffix(".csv"), index=False)
+    atomic_write(out.with_suffix(".csv"), lambda tmp: summary.to_csv(tmp, index=False))
     text = f"{runs.title}\n\n{to_markdown(summary, unit)}\n"
-    out.with_suffix(".md").write_text(text)
+    atomic_write(out.with_suffix(".md"), lambda tmp: Path(tmp).write_text(text))
     return text
 
 
