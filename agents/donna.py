@@ -8,7 +8,8 @@ stage's block signature) to the validation accuracies so far; run regularized ev
 (``population``, ``sample``, ``cycles``; one-edit mutations) on the predicted accuracy,
 which costs nothing; train the ``batch`` (20) best-predicted models it visited that are not
 trained yet.  DONNA's evolution is multi-objective (accuracy and latency, NSGA-II); this one
-optimises predicted accuracy only.
+optimises predicted accuracy only.  The paper does not state DONNA's search settings:
+``initial``, ``batch``, ``population``, ``sample`` and ``cycles`` are this project's choices.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Donna(Agent):
     """Signature-based linear predictor, evolution on it, train the top candidates."""
 
     name = "donna"
+    paper = {"signature_epochs": 10}
     signature_epochs: int = 10
     initial: int = 20
     batch: int = 20

@@ -15,7 +15,7 @@ BUDGET = 30  # models; the blockwise agents first pay 3 x 45 x 10 / 20 = 67.5 fo
 SIGNATURES = 3 * 45 * 10
 AGENTS = {
     "random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
-    "reinforce": {}, "hyperband": {}, "lana": {"refit": 0},
+    "reinforce": {}, "hyperband": {"resume": True}, "lana": {},
     "brp_nas": {"batch": 5, "max_train": 15, "pool": 300,
                 "predictor": {"hidden": 16, "epochs": 3}},
     "donna": {"initial": 5, "batch": 5, "population": 16, "sample": 4, "cycles": 100},
