@@ -74,8 +74,9 @@ class Agent(ABC):
     """
 
     name: ClassVar[str] = ""
-    #: The settings the Blox paper states (supplementary C.2): the defaults must equal them.
-    paper: ClassVar[dict[str, Any]] = {}
+    #: The settings the Blox paper states (supplementary C.2): the defaults must equal them;
+    #: ``None`` for agents the paper does not run.
+    paper: ClassVar[dict[str, Any] | None] = None
     stall_limit: int = 1000
 
     def __post_init__(self):
@@ -86,13 +87,15 @@ class Agent(ABC):
         return {"agent": self.name, **dataclasses.asdict(self)}
 
     def paper_check(self) -> dict[str, Any]:
-        """Which settings are the paper's: ``{"paper": [names], "changed": {name: {"paper":
-        value, "now": value}}, "choices": [names]}``; ``choices`` are the settings the paper
-        leaves open (their defaults are this project's choices, see ``docs/agents.md``)."""
+        """Which settings are the paper's: ``{"in_paper": bool, "paper": [names], "changed":
+        {name: {"paper": value, "now": value}}, "choices": [names]}``; ``choices`` are the
+        settings the paper leaves open (this project's choices, see ``docs/agents.md``)."""
+        paper = self.paper or {}
         now = dataclasses.asdict(self)
-        changed = {k: {"paper": v, "now": now[k]} for k, v in self.paper.items() if now[k] != v}
-        choices = [k for k in now if k not in self.paper and k != "stall_limit"]
-        return {"paper": [k for k in self.paper if k not in changed], "changed": changed,
+        changed = {k: {"paper": v, "now": now[k]} for k, v in paper.items() if now[k] != v}
+        choices = [k for k in now if k not in paper and k != "stall_limit"]
+        return {"in_paper": self.paper is not None,
+                "paper": [k for k in paper if k not in changed], "changed": changed,
                 "choices": choices}
 
     def run(self, core: SearchCore, budget: Budget | None = None, seed: int = 0) -> dict:

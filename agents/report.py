@@ -174,9 +174,11 @@ def settings_label(config: dict) -> str:
     check = config.get("paper")
     if check is None:
         return "unrecorded"
+    if not check["in_paper"]:
+        return "not in the paper"
     if check["changed"]:
         return "changed: " + ", ".join(f"{k}={v['now']!r}" for k, v in check["changed"].items())
-    return "paper" if check["paper"] else "not in the paper"
+    return "paper"
 
 
 def distinct_runs(rows: pd.DataFrame) -> int:

@@ -208,7 +208,9 @@ def _write_seed(folder: Path, seed: int, result: dict) -> None:
 def _paper_check(searcher) -> dict:
     """The agent's :meth:`~agents.base.Agent.paper_check` (SB3 agents have none)."""
     check = getattr(searcher, "paper_check", None)
-    return check() if check is not None else {"paper": [], "changed": {}, "choices": []}
+    if check is None:
+        return {"in_paper": False, "paper": [], "changed": {}, "choices": []}
+    return check()
 
 
 def _check_config(folder: Path, config: dict) -> None:

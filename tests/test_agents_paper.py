@@ -15,7 +15,7 @@ C2 = {
                 "warm_start": True, "predictor": {}},
     "lana": {"signature_epochs": 10, "refit": 0},
     "donna": {"signature_epochs": 10},
-    "random": {}, "local": {},
+    "random": {},
 }
 
 
@@ -25,7 +25,12 @@ def test_defaults_are_the_papers(name):
     config = agent.config()
     assert {k: config[k] for k in C2[name]} == C2[name]
     check = agent.paper_check()
-    assert check["changed"] == {} and sorted(check["paper"]) == sorted(C2[name])
+    assert check["in_paper"] and check["changed"] == {}
+    assert sorted(check["paper"]) == sorted(C2[name])
+
+
+def test_agents_outside_the_paper_say_so():
+    assert not agents.make("local").paper_check()["in_paper"]
 
 
 def test_changed_settings_are_named():

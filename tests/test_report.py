@@ -52,7 +52,7 @@ def test_found_fraction_and_log_grid():
 
 def test_summary_of_a_hand_made_record():
     config = {"table": TABLE, "budget": 3, "unit": "models",
-              "paper": {"paper": ["population"], "changed": {"sample": {"paper": 16, "now": 3}},
+              "paper": {"in_paper": True, "paper": ["population"], "changed": {"sample": {"paper": 16, "now": 3}},
                         "choices": []}}
     runs = report.Runs(hand_made(), {"a": config})
     row = report.summarise(runs).iloc[0]

@@ -71,7 +71,7 @@ def test_failure_before_the_first_seed_leaves_nothing(structured_store, tmp_path
     run(structured_store, tmp_path, budget=13)  # other settings: not blocked
     config = json.loads((tmp_path / "rea" / "config.json").read_text())["config"]
     assert config["budget"] == 13
-    assert config["paper"] == {"paper": [], "changed": {"population": {"paper": 64, "now": 8},
+    assert config["paper"] == {"in_paper": True, "paper": [], "changed": {"population": {"paper": 64, "now": 8},
                                                         "sample": {"paper": 16, "now": 3}},
                                "choices": []}
 
