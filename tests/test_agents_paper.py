@@ -53,3 +53,25 @@ def test_brp_predictor_training_is_the_authors():
     assert (config["lr"], config["weight_decay"], config["batch_size"], config["epochs"],
             config["lr_patience"], config["es_patience"], config["hidden"], config["layers"],
             config["dropout"]) == (3.5e-4, 5e-4, 64, 250, 10, 35, 600, 4, 0.2)
+
+
+def test_comparator_sort_and_warm_start():
+    """With an antisymmetric head (w_b = -w_a, no bias) the comparator is transitive, so
+    sorting with it must give the order of the score e . w_a, best first."""
+    import numpy as np
+    import torch
+
+    from predictors import make
+
+    ids = np.arange(0, 91125, 997)
+    predictor = make("brp", hidden=8, epochs=2, warm_start=True).fit(ids[:10], np.arange(10.0))
+    module = predictor.module
+    head = module["head"].lin
+    with torch.no_grad():
+        half = head.weight.shape[1] // 2
+        head.weight[0, half:] = -head.weight[0, :half]
+        head.bias.zero_()
+        score = (predictor._embed(ids) @ head.weight[0, :half]).double().numpy()
+    assert np.array_equal(predictor.sort_rank(ids), np.argsort(-score, kind="stable"))
+    predictor.fit(ids[:12], np.arange(12.0))
+    assert predictor.module is module  # warm start: the same network trains on
