@@ -231,7 +231,7 @@ def plot(runs: Runs, out: str | os.PathLike, unit: str = "models",
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from blox_gym.plotting import duration_axis
+    from blox_gym.plotting import duration_axis, one_two_five, plain_log_axis
 
     log = unit == "models" if log_x is None else log_x
     x = _cost_column(unit)
@@ -260,12 +260,15 @@ def plot(runs: Runs, out: str | os.PathLike, unit: str = "models",
                      "top 0.1 % (dotted)")
     right.set_ylim(-0.02, 1.02)
     for ax in (left, right):
-        ax.set_xlabel(f"cost ({unit}{', log scale' if log else ''})")
+        name = "simulated training time" if unit == "seconds" else unit
+        ax.set_xlabel(f"cost ({name}{', log scale' if log else ''})")
         ax.grid(alpha=0.3)
         if log:
             ax.set_xscale("log")
         if unit == "seconds":
             duration_axis(ax.xaxis, float(grid[0]), float(grid[-1]), log)
+        elif log:
+            plain_log_axis(ax.xaxis, one_two_five(float(grid[0]), float(grid[-1])))
     left.legend(fontsize=8)
     fig.suptitle(_figure_note(runs, unit), fontsize=9)
     out = Path(out)

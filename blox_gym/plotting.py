@@ -52,3 +52,13 @@ def plain_log_axis(axis, values) -> None:
     axis.set_major_locator(FixedLocator(sorted(set(float(v) for v in values))))
     axis.set_minor_locator(NullLocator())
     axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.4g}"))
+
+
+def one_two_five(low: float, high: float) -> list[float]:
+    """The values 1, 2, 5, 10, 20, 50, ... (and their fractions) between ``low`` and
+    ``high``: tick positions for a log axis."""
+    if not 0 < low <= high:
+        return []
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    values = [m * 10.0 ** d for d in decades for m in (1, 2, 5)]
+    return [v for v in values if low <= v <= high]

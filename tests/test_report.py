@@ -99,7 +99,8 @@ def test_report_command_writes_figure_and_summary(tmp_path, capsys):
 
 
 def test_durations_read_in_hours_and_days():
-    from blox_gym.plotting import format_duration
+    from blox_gym.plotting import format_duration, one_two_five
 
+    assert one_two_five(0.3, 250) == [0.5, 1, 2, 5, 10, 20, 50, 100, 200]
     assert [format_duration(s) for s in (0, 30, 90, 5400, 172800)] == [
         "0", "30 s", "1.5 min", "1.5 h", "2 d"]
