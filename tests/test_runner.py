@@ -110,5 +110,5 @@ def test_search_command(structured_store, tmp_path, capsys):
                               "stall_limit=50"])
     assert runner.run_search(args) == 0
     out = capsys.readouterr().out
-    assert "| random | 2 |" in out and "structured-test-table" in out
+    assert "| random | paper | 2 |" in out and "structured-test-table" in out
     assert len(list((tmp_path / "random").glob("seed-*.parquet"))) == 2
