@@ -95,6 +95,8 @@ class Lana(Agent):
 
     name = "lana"
     signature_epochs: int = 10
+    teacher: str | None = None  # a teacher of the table; None: the table's signatures
+    distill_blocks: int = 60  # blocks per stage charged for distillation (paper 60; space 45)
     refit: int = 20
     max_flops: float | None = None
     max_latency: float | None = None
@@ -102,7 +104,7 @@ class Lana(Agent):
 
     def __post_init__(self):
         super().__post_init__()
-        check_positive(self, "signature_epochs")
+        check_positive(self, "signature_epochs", "distill_blocks")
         if not isinstance(self.refit, int) or self.refit < 0:
             raise ValueError(f"Lana.refit must be an int >= 0, got {self.refit!r}")
         if (self.max_latency is None) != (self.device is None):
@@ -127,7 +129,8 @@ class Lana(Agent):
         return rows, caps
 
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
-        scores = -evaluate.core.signatures(self.signature_epochs)
+        scores = -evaluate.core.signatures(self.signature_epochs, self.teacher,
+                                           self.distill_blocks)
         rows, caps = self.constraints(evaluate.core)
         trained: list[int] = []
         values: list[float] = []

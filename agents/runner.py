@@ -41,7 +41,7 @@ from blox_gym.table import Table, default_path, open_table
 BACKENDS = ("local", "ray")
 COLUMNS = ("agent", "seed", "step", "model_id", "fidelity", "train_seed", "val_top1",
            "charged_epochs", "cost_models", "cost_epochs", "cost_seconds", "best_val",
-           "best_model", "reported_test", "regret")
+           "best_model", "reported_test", "regret", "protocol")
 _RECORD_KEY = {"train_seed": "seed"}  # row column -> SearchCore.record() key
 TOP_FRACTIONS = {"top1%": 0.01, "top0.1%": 0.001}
 _VERSIONED = ("numpy", "scipy", "pandas", "pyarrow", "torch", "zarr", "gymnasium",

@@ -28,7 +28,7 @@ import numpy as np
 
 from blox_gym import finetuning, paths, space, store
 
-DEFAULT_NAME = "blox-synthetic-v1.zarr"
+DEFAULT_NAME = "blox-synthetic-v2.zarr"  # v2: synthetic model 2 (fine-tuning world)
 
 
 class Table:
@@ -472,7 +472,7 @@ def _reduce_epochs(data: np.ndarray, name: str, lowest: bool) -> np.ndarray:
 
 
 def default_path() -> Path:
-    """Where the default synthetic table lives: ``cache_dir() / blox-synthetic-v1.zarr``."""
+    """Where the default synthetic table lives: ``cache_dir() / DEFAULT_NAME``."""
     return paths.cache_dir() / DEFAULT_NAME
 
 

@@ -11,8 +11,8 @@ from blox_gym import space
 from blox_gym.core import Budget, SearchCore
 from test_core import NoTestTable
 
-BUDGET = 30  # models; the blockwise agents first pay 3 x 45 x 10 / 20 = 67.5 for signatures
-SIGNATURES = 3 * 45 * 10
+BUDGET = 30  # models; the blockwise agents first pay 3 x 60 x 10 / 20 = 90 for signatures
+SIGNATURES = 3 * 60 * 10  # the paper counts 60 blocks per stage
 AGENTS = {
     "random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
     "reinforce": {}, "hyperband": {}, "lana": {"refit": 0},

@@ -93,7 +93,9 @@ def test_signatures_are_charged_once(table):
     core = SearchCore(table)
     sig = core.signatures(10)
     assert sig.shape == (3, 45)
-    assert core.cost["models"] == pytest.approx(3 * 45 * 10 / 20)
+    assert core.cost["models"] == pytest.approx(3 * 60 * 10 / 20)  # the paper's 60 blocks
     core.signatures(10)
-    assert core.cost["models"] == pytest.approx(3 * 45 * 10 / 20)
-    assert space.N_BLOCKS == 45
+    assert core.cost["models"] == pytest.approx(3 * 60 * 10 / 20)
+    other = SearchCore(table)
+    other.signatures(1, blocks_per_stage=space.N_BLOCKS)  # the space's 45 distinct blocks
+    assert other.cost["models"] == pytest.approx(3 * 45 * 1 / 20)
