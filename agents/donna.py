@@ -36,6 +36,8 @@ class Donna(Agent):
     population: int = 64
     sample: int = 16
     cycles: int = 2000
+    predictor: str = "linear_signatures"  # a zoo predictor (DONNA-GCN: "gcn")
+    predictor_settings: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         super().__post_init__()
@@ -53,7 +55,8 @@ class Donna(Agent):
         trained = random_models(rng, self.initial)
         values = evaluate.many(trained)
         while True:
-            predictor = make("linear_signatures", signatures=signatures, seed=seed)
+            extra = {"signatures": signatures} if self.predictor == "linear_signatures" else {}
+            predictor = make(self.predictor, seed=seed, **extra, **self.predictor_settings)
             predicted = predictor.fit(trained, values).predict(np.arange(space.N_MODELS))
             visited = self.evolve(predicted, rng)
             fresh = np.setdiff1d(visited, trained)

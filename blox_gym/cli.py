@@ -215,6 +215,7 @@ DELEGATED = {
                   "run a NAS agent over several seeds"),
     ("report",): ("agents.report", "add_report_arguments", "run_report",
                   "anytime curves and a summary of search results"),
+    ("study",): ("blox_gym.commands.study", "add_arguments", "run", "run a blockwise study"),
 }
 
 

@@ -16,6 +16,8 @@ blocks against a teacher costs ``blocks_per_stage x 3 stages x D epochs / 200`` 
 before the search starts (:meth:`SearchCore.signatures`, the paper's 60 blocks per stage by
 default: 9 units at D = 10), and while :attr:`SearchCore.finetune` is set every evaluation
 fine-tunes the model as a student for FT epochs (FT / 200 models) instead of training it.
+Distillation and fine-tuning epochs are epochs of the paper's recipe, so their cost in
+models does not depend on the table's epochs (``charged_epochs`` of a fine-tuning is FT).
 
 The search sees validation metrics only.  Test metrics are read once the search asks for
 its :meth:`SearchCore.record`: the *reported* accuracy at each step is the test top-1 of the
@@ -218,9 +220,10 @@ class SearchCore:
         if (mid, setting) not in self._finetuned:
             self._finetuned.add((mid, setting))
             charged = setting.finetune_epochs
+            units = finetuning.finetune_cost(charged)
             seed = self.table.seeds[0] if self.seed == "random" else int(self.seed)
-            seconds = float(self.table.column("train_time_s", seed=seed)[mid]) * charged / self.epochs
-            self._cost += (finetuning.finetune_cost(charged, self.epochs), charged, seconds)
+            seconds = float(self.table.column("train_time_s", seed=seed)[mid]) * units
+            self._cost += (units, units * self.epochs, seconds)
         if val > self._best[0]:
             self._best = (val, mid, -1)
         self._settings[str(setting)] = setting
@@ -271,7 +274,7 @@ class SearchCore:
         (teacher, epochs): ``blocks_per_stage x 3 x epochs / 200`` models (60: the paper's
         count, 9 units at 10 epochs; 45: the space's distinct blocks)."""
         if (teacher, epochs) not in self._distilled:
-            self.charge(finetuning.distill_cost(epochs, blocks_per_stage, self.epochs))
+            self.charge(finetuning.distill_cost(epochs, blocks_per_stage))
             self._distilled.add((teacher, epochs))
 
     def signatures(self, epochs: int = 10, teacher: str | None = None,
@@ -282,6 +285,11 @@ class SearchCore:
                   else self.table.teacher_signatures(teacher, epochs))
         self.distill(epochs, teacher, blocks_per_stage)
         return values
+
+    def evaluations(self) -> dict[str, np.ndarray]:
+        """What the search has seen: one row per evaluation (model, validation top-1,
+        protocol, costs); no test metrics."""
+        return {k: np.asarray(v) for k, v in self._log.items()}
 
     # ------------------------------------------------------------ the record
 

@@ -1,0 +1,1 @@
+"""Command modules of the ``blox-gym`` command line (see ``blox_gym.cli.DELEGATED``)."""
