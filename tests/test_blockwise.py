@@ -144,3 +144,26 @@ def test_study_writes_results_and_figure(ft_table, tmp_path):
     assert (tmp_path / "distill-epochs.png").stat().st_size > 10_000
     assert "SYNTHETIC" not in (tmp_path / "summary.md").read_text()  # a test table
     assert ft_table.label in (tmp_path / "summary.md").read_text()
+
+
+def test_search_options_wrap_the_agent():
+    from agents.runner import add_search_arguments, blockwise_settings
+    import argparse
+
+    args = add_search_arguments(argparse.ArgumentParser()).parse_args(
+        ["--agent", "lana", "--out", "x", "--teacher", "M1", "--finetune-epochs", "10"])
+    agent, settings = blockwise_settings(args.agent, {"refit": 0}, args.teacher,
+                                         args.distill_epochs, args.finetune_epochs)
+    assert agent == "blockwise"
+    assert settings == {"searcher": "lana", "settings": {"refit": 0}, "teacher": "M1",
+                        "finetune_epochs": 10}
+    assert agents.make(agent, **settings).inner().teacher == "M1"
+    assert blockwise_settings("rea", {}) == ("rea", {})
+
+
+def test_study_command_is_registered():
+    from blox_gym import cli
+
+    run_command, args = cli._delegated(["study", "iterative", "--seeds", "2", "--out", "d"])
+    assert run_command.__module__ == "blox_gym.commands.study"
+    assert (args.name, args.seeds, args.out, args.budget) == ("iterative", 2, "d", 100.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     from agents.studies import SEEDS, STUDIES
 
     parser.add_argument("name", choices=list(STUDIES), help="the study (docs/blockwise.md)")
@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (1)")
     parser.add_argument("--budget", type=float, default=100.0, help="units per run (100)")
+    return parser
 
 
 def run(args) -> int:
