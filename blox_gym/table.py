@@ -29,6 +29,7 @@ import numpy as np
 from blox_gym import paths, space, store
 
 DEFAULT_NAME = "blox-synthetic-v1.zarr"
+POINT_READS = 8  # single-model reads of an array before it is loaded whole
 
 
 class Table:
@@ -36,13 +37,14 @@ class Table:
 
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
-        self._root = store.open_store(self.path)
-        self.attrs: dict[str, Any] = dict(self._root.attrs)
+        self.attrs: dict[str, Any]
+        self.attrs, self._names = store.describe(self.path)
         self.seeds: list[int] = [int(s) for s in self.attrs["seeds"]]
         self.epochs: int = int(self.attrs["epochs"])
         self.devices: list[str] = list(self.attrs.get("devices", []))
         self.extended: list[str] = list(self.attrs.get("extended", []))
         self._cache: dict = {}
+        self._point_reads: dict[str, int] = {}
 
     # ------------------------------------------------------------ metadata
 
@@ -74,6 +76,10 @@ class Table:
 
     def __setstate__(self, state):
         self.__init__(state["path"])
+
+    @cached_property
+    def _root(self):
+        return store.open_store(self.path)
 
     # ------------------------------------------------------------ model resolution
 
@@ -132,7 +138,7 @@ class Table:
         """The stored (encoded) array of one seed, loaded whole on first use."""
         key = (name, seed_index)
         if key not in self._cache:
-            if name not in self._root.array_keys():
+            if name not in self._names:
                 raise ValueError(f"this table has no {name!r} (extended metrics: "
                                  f"{self.extended or 'none'})")
             self._cache[key] = self._read(name)[seed_index]
@@ -146,6 +152,38 @@ class Table:
                                    f"{array.nchunks - array.nchunks_initialized} of "
                                    f"{array.nchunks} chunks missing; rebuild or re-import it")
         return array
+
+    def _row(self, name: str, *index: int) -> np.ndarray:
+        """``stored[name][index]`` (the trailing axes whole) without loading the array."""
+        if name not in self._names:
+            raise ValueError(f"this table has no {name!r}")
+        whole = self._cache.get((name, index[0]) if name in store.TRAINING + store.DERIVED
+                                else ("static", name))
+        if whole is not None:
+            return whole[index[1:] if name in store.TRAINING + store.DERIVED else index]
+        directory = store.local_dir(self.path)
+        if directory is not None:
+            from blox_gym import zarr_local
+
+            try:
+                local = self._cache.get(("local", name))
+                if local is None:
+                    local = self._cache[("local", name)] = zarr_local.LocalArray(directory / name)
+                return local.row(*index)
+            except zarr_local.Unsupported:
+                pass
+            except FileNotFoundError as err:
+                raise store.StoreError(f"{self.path}: {err}; rebuild or re-import it") from None
+        return np.asarray(self._read(name)[index])
+
+    def _take(self, name: str, seed_index: int, ids: np.ndarray) -> np.ndarray:
+        """Stored values of ``name`` for ``ids``: the first few single-model reads touch one
+        chunk (fast one-shot queries), later ones load the seed's array whole (fast loops)."""
+        if len(ids) == 1 and (name, seed_index) not in self._cache:
+            reads = self._point_reads[name] = self._point_reads.get(name, 0) + 1
+            if reads <= POINT_READS:
+                return self._row(name, seed_index, int(ids[0]))[None]
+        return self._stored(name, seed_index)[ids]
 
     def load(self, metrics: str = "base") -> "Table":
         """Load every seed of the ``"base"`` or ``"all"`` training metrics into memory now."""
@@ -171,12 +209,14 @@ class Table:
     def _curve_value(self, name: str, ids: np.ndarray, si: int, epoch: int | None,
                      best: bool, lowest: bool) -> np.ndarray:
         if epoch is None and best:
+            if name == "val_top1":  # precomputed in the store: no curve read needed
+                return store.decode(name, self._take("val_top1_best", si, ids))
             return store.decode(name, self._best_counts(name, si, lowest)[ids])
         e = self._epoch(epoch)
-        data = self._stored(name, si)
+        data = self._take(name, si, ids)
         if best:
-            return store.decode(name, _reduce_epochs(data[ids, :e], name, lowest))
-        return store.decode(name, data[ids, e - 1])
+            return store.decode(name, _reduce_epochs(data[:, :e], name, lowest))
+        return store.decode(name, data[:, e - 1])
 
     def _epoch(self, epoch: int | None) -> int:
         if epoch is None:
@@ -190,16 +230,19 @@ class Table:
         """Evaluate ``fetch(ids, seed_index)`` under the ``seed`` convention."""
         if isinstance(seed, np.random.Generator):
             choice = seed.integers(len(self.seeds), size=len(ids))
-            out = np.empty(len(ids), dtype=np.float64)
+            out = None
             for si in np.unique(choice):
                 mask = choice == si
-                out[mask] = fetch(ids[mask], int(si))
-            return out
+                part = fetch(ids[mask], int(si))
+                if out is None:
+                    out = np.empty((len(ids),) + part.shape[1:], dtype=np.float64)
+                out[mask] = part
+            return fetch(ids, 0) if out is None else out
         if isinstance(seed, str):
             if seed != "mean":
                 raise ValueError(f"seed must be an int in {self.seeds}, 'mean' or a numpy "
                                  f"Generator, got {seed!r}")
-            return np.mean([fetch(ids, si) for si in range(len(self.seeds))], axis=0)
+            return nan_mean([fetch(ids, si) for si in range(len(self.seeds))])
         return fetch(ids, self._seed_index(seed))
 
     def _curve(self, name, models, epoch, best, seed, lowest=False):
@@ -210,7 +253,7 @@ class Table:
 
     def _scalar(self, name, models, seed):
         ids, single = self.ids(models)
-        values = self._per_seed(lambda i, si: store.decode(name, self._stored(name, si)[i]),
+        values = self._per_seed(lambda i, si: store.decode(name, self._take(name, si, i)),
                                 ids, seed)
         return float(values[0]) if single else values
 
@@ -250,9 +293,11 @@ class Table:
                 mid = space.model_id(models)
             except ValueError:  # the general path below explains the problem
                 mid = None
-        if type(mid) is int and type(seed) is int and 0 <= mid < space.N_MODELS:
+        if type(mid) is int and type(seed) is int and 0 <= mid < space.N_MODELS and (
+                self._point_reads.get("val_top1_best", 0) >= POINT_READS or epoch is not None
+                or not best):
             fast = self._cache.get(("val_list", epoch, best, seed))
-            if fast is None:  # one model: a plain list lookup after the first query
+            if fast is None:  # one model: a plain list lookup after the first queries
                 fast = self.column("val_top1", epoch, best, seed).tolist()
                 self._cache[("val_list", epoch, best, seed)] = fast
             return fast[mid]
@@ -267,7 +312,7 @@ class Table:
         e = self._epoch(epoch)
         ids, single = self.ids(models)
         values = self._per_seed(
-            lambda i, si: store.decode("train_time_s", self._stored("train_time_s", si)[i]),
+            lambda i, si: store.decode("train_time_s", self._take("train_time_s", si, i)),
             ids, seed) * (e / self.epochs)
         return float(values[0]) if single else values
 
@@ -366,15 +411,16 @@ class Table:
         si = self._seed_index(seed)
         info: dict[str, Any] = {}
         for name in store.TRAINING:
-            if name in self._root.array_keys():
-                values = store.decode(name, self._stored(name, si)[mid])
+            if name in self._names:
+                values = store.decode(name, self._row(name, si, mid))
                 info[name] = values.tolist() if np.ndim(values) else _scalar_value(name, values)
-        info["model_hash"] = self.model_hash(mid)
+        info["model_hash"] = bytes(self._row("model_hash", mid)).hex()
         info["seed"] = int(seed)
         for device in self.devices:
-            info[device] = {"latency": self.latency(mid, device)}
-        info["info"] = {"params": self.params(mid), "flops": self.flops(mid),
-                        "arch_vec": self.arch_vec(mid)}
+            info[device] = {"latency": float(self._row(f"latency/{device}", mid))}
+        info["info"] = {"params": int(self._row("params", mid)),
+                        "flops": int(self._row("flops", mid)),
+                        "arch_vec": space.to_nested(self._row("arch", mid).astype(np.int64))}
         info["env"] = self.env(seed)
         return info
 
@@ -386,6 +432,15 @@ class Table:
         scores = self.val_acc(everything, seed=seed) if by == "val" else self.test_acc(everything, seed)
         order = np.lexsort((everything, -np.nan_to_num(scores, nan=-np.inf)))
         return order[:k]
+
+
+def nan_mean(per_seed) -> np.ndarray:
+    """Mean over the seeds that have a value (NaN only where no seed has one)."""
+    stacked = np.asarray(per_seed, dtype=np.float64)
+    present = ~np.isnan(stacked)
+    total = np.where(present, stacked, 0.0).sum(axis=0)
+    count = present.sum(axis=0)
+    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
 
 
 def _scalar_value(name: str, value) -> float | int:
