@@ -212,20 +212,36 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
             elif stored.ndim == 2 and name in TRAINING:
                 chunks = (1, stored.shape[1])
-            root.create_array(name, data=stored, chunks=chunks)
+            root.create_array(name, data=stored, chunks=chunks,
+                              dimension_names=dimension_names(name))
             if name == "val_top1":
                 best = best_counts(stored)
-                root.create_array("val_top1_best", data=best, chunks=(1, best.shape[1]))
-        root.create_array("model_hash", data=hash_bytes(space.model_hashes()))
-        root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8))
+                root.create_array("val_top1_best", data=best, chunks=(1, best.shape[1]),
+                                  dimension_names=dimension_names("val_top1_best"))
+        root.create_array("model_hash", data=hash_bytes(space.model_hashes()),
+                          dimension_names=dimension_names("model_hash"))
+        root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8),
+                          dimension_names=dimension_names("arch"))
         root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
-                          chunks=(space.N_RAW,))
+                          chunks=(space.N_RAW,), dimension_names=dimension_names("raw_to_model"))
         root.attrs.update(meta)
         _commit(tmp, final, overwrite)
     except BaseException:
         _remove(tmp)
         raise
     return final
+
+
+def dimension_names(name: str) -> tuple[str, ...]:
+    """Named axes of a stored array (Zarr ``dimension_names``, which ``xarray.open_zarr``
+    reads); arrays sharing a name share the axis (``seed``, ``model``, ``epoch``)."""
+    if name in BASE_CURVES + EXT_CURVES:
+        return ("seed", "model", "epoch")
+    if name in BASE_SCALARS + EXT_SCALARS + DERIVED:
+        return ("seed", "model")
+    return {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
+            "raw_to_model": ("raw_vector",),
+            "signatures": ("stage", "block", "signature_epoch")}.get(name, ("model",))
 
 
 def _commit(tmp: str, final: str, overwrite: bool) -> None:

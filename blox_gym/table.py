@@ -397,6 +397,24 @@ class Table:
         return self._static("signatures")[:, :, self.signature_epochs.index(epochs)].astype(
             np.float64)
 
+    @property
+    def proxy_names(self) -> list[str]:
+        """Zero-cost proxies stored with this table (``blox-gym proxies --out``), sorted."""
+        return sorted(n.split("/", 1)[1] for n in self._names if n.startswith("proxies/"))
+
+    def proxy(self, models, name: str):
+        """Zero-cost proxy ``name`` (see :mod:`blox_gym.proxies`; NaN = not computed)."""
+        if name not in self.proxy_names:
+            raise ValueError(f"this table has no proxy {name!r}; stored: "
+                             f"{', '.join(self.proxy_names) or 'none'} (compute them with "
+                             f"`blox-gym proxies`)")
+        key = ("static", f"proxies/{name}")
+        if key not in self._cache:  # not _static: chunks of models never scored are absent
+            self._cache[key] = self._root[f"proxies/{name}"][...]
+        ids, single = self.ids(models)
+        values = self._cache[key][ids]
+        return float(values[0]) if single else values
+
     def env(self, seed: int = 0) -> dict[str, str]:
         """The training environment strings of ``seed`` (the release's ``blox-env``)."""
         self._seed_index(seed)
@@ -423,6 +441,97 @@ class Table:
                         "arch_vec": space.to_nested(self._row("arch", mid).astype(np.int64))}
         info["env"] = self.env(seed)
         return info
+
+    # ------------------------------------------------------------ whole-table views
+
+    def curve(self, models, metric: str = "val_top1", seed=0) -> np.ndarray:
+        """A metric at every epoch: ``(epochs,)`` for one model, ``(n, epochs)`` for many
+        (percent or cross-entropy; NaN where missing)."""
+        curves = store.BASE_CURVES + store.EXT_CURVES
+        if metric not in curves:
+            raise ValueError(f"{metric!r} has no curve; curves: {', '.join(curves)}")
+        ids, single = self.ids(models)
+        values = self._per_seed(lambda i, si: store.decode(metric, self._take(metric, si, i)),
+                                ids, seed)
+        return values[0] if single else values
+
+    def summary_metrics(self) -> list[str]:
+        """The per-model training summaries this table holds: best ``val_top1`` (over all
+        epochs), then the after-training scalars (``test_top1``, ``train_time_s``, ...)."""
+        return ["val_top1"] + [n for n in store.BASE_SCALARS + store.EXT_SCALARS if n in self._names]
+
+    def _summary(self, name: str, ids: np.ndarray, seed) -> np.ndarray:
+        if name == "val_top1":
+            return self._curve("val_top1", ids, None, True, seed)
+        return self._scalar(name, ids, seed)
+
+    def to_pandas(self, seed=None):
+        """One row per model (index ``model``, all 91,125 ids): the 15 architecture
+        components, ``hash``, ``params``, ``flops`` (MACs), ``latency_<device>`` (ms) and the
+        summary metrics (:meth:`summary_metrics`: best validation top-1 in percent, ...).
+
+        ``seed=None`` gives ``<metric>_seed<k>`` for every seed plus ``<metric>_mean`` (over
+        the seeds that have a value); an int or ``"mean"`` gives one ``<metric>`` column.
+        """
+        import pandas as pd
+
+        everything = np.arange(space.N_MODELS)
+        columns: dict[str, Any] = dict(zip(space.COMPONENT_NAMES, self._static("arch").T))
+        columns["hash"] = self.model_hash(everything)
+        columns["params"] = self._static("params")
+        columns["flops"] = self._static("flops")
+        for device in self.devices:
+            columns[f"latency_{device}"] = self.latency(everything, device)
+        for name in self.summary_metrics():
+            if seed is not None:
+                columns[name] = self._summary(name, everything, seed)
+                continue
+            for s in self.seeds:
+                columns[f"{name}_seed{s}"] = self._summary(name, everything, s)
+            columns[f"{name}_mean"] = self._summary(name, everything, "mean")
+        return pd.DataFrame(columns, index=pd.RangeIndex(space.N_MODELS, name="model"))
+
+    def to_xarray(self, models=None, metrics: str | list[str] = "base"):
+        """The table as an ``xarray.Dataset``: curves ``(seed, model, epoch)``, summary
+        metrics ``(seed, model)``, costs and latencies ``(model)``, the architecture
+        ``(model, component)``; coordinates are the seeds, model ids and epochs 1..E.
+
+        ``metrics`` is ``"base"`` (``val_top1`` curves), ``"all"`` (every curve) or a list of
+        curve names.  Curves are float64 in memory: about 0.15 GB per curve and seed for all
+        models, so pass ``models`` (anything :meth:`ids` takes) for a subset.
+        """
+        import xarray as xr
+
+        ids = (np.arange(space.N_MODELS) if models is None
+               else np.atleast_1d(self.ids(models)[0]))
+        curves = store.BASE_CURVES + store.EXT_CURVES
+        if metrics == "base":
+            names = list(store.BASE_CURVES)
+        elif metrics == "all":
+            names = [n for n in curves if n in self._names]
+        elif isinstance(metrics, (list, tuple)) and all(m in curves for m in metrics):
+            names = list(metrics)
+        else:
+            raise ValueError(f"metrics must be 'base', 'all' or a list of {', '.join(curves)}; "
+                             f"got {metrics!r}")
+        data: dict[str, Any] = {}
+        for name in names:
+            data[name] = (("seed", "model", "epoch"),
+                          np.stack([self.curve(ids, name, seed=s) for s in self.seeds]))
+        for name in self.summary_metrics():
+            key = "val_top1_best" if name == "val_top1" else name
+            data[key] = (("seed", "model"),
+                         np.stack([self._summary(name, ids, s) for s in self.seeds]))
+        data["params"] = ("model", self._static("params")[ids])
+        data["flops"] = ("model", self._static("flops")[ids])
+        for device in self.devices:
+            data[f"latency_{device}"] = ("model", self.latency(ids, device))
+        data["arch"] = (("model", "component"), self._static("arch")[ids].astype(np.int64))
+        data["hash"] = ("model", self.model_hash(ids))
+        coords = {"seed": self.seeds, "model": ids, "epoch": np.arange(1, self.epochs + 1),
+                  "component": list(space.COMPONENT_NAMES)}
+        return xr.Dataset(data, coords=coords, attrs={"name": self.name,
+                                                       "source": self.source.get("kind", "")})
 
     def top(self, k: int = 10, by: str = "val", seed=0) -> np.ndarray:
         """Ids of the ``k`` best models by best validation (``"val"``) or test top-1."""
