@@ -3,7 +3,8 @@
     python benchmarks/bench_proxies.py [--models 200] [--batch-size 64] [--threads 1]
 
 Scores a seeded sample of models, each proxy timed on its own (as a user computing one proxy
-pays it), and keeps the values in ``benchmarks/results/proxies/values.json`` so an
+pays it) in CPU seconds of this process (with one torch thread, the wall time on an idle
+core; wall time on a shared machine says more about the other users), and keeps the values in ``benchmarks/results/proxies/values.json`` so an
 interrupted run resumes.  Reports the median seconds per model per proxy, projections for
 all 91,125 models on one node and a cluster, and Spearman rank correlations between proxies
 and with params and MACs.  On the synthetic table correlations with accuracy mean nothing
@@ -33,6 +34,8 @@ def main() -> int:
     parser.add_argument("--cores", type=int, default=os.cpu_count(),
                         help="cores of one node, for the projection")
     parser.add_argument("--cluster-cores", type=int, default=1000)
+    parser.add_argument("--stop-after", type=float, default=0,
+                        help="Unix time after which no new model is started (0 = never)")
     args = parser.parse_args()
 
     import torch
@@ -55,9 +58,9 @@ def main() -> int:
             continue
         row = {}
         for name in proxies.PROXIES:
-            start = time.perf_counter()
+            start = time.process_time()  # CPU seconds: what an idle core would take
             value = proxies.score(model, [name], batch, 0)[name]
-            row[name] = [value, time.perf_counter() - start]
+            row[name] = [value, time.process_time() - start]
         rows[str(model)] = row
         text = json.dumps({"settings": settings, "rows": rows}, indent=0)
         tmp = path.with_suffix(".tmp")
@@ -65,10 +68,12 @@ def main() -> int:
         os.replace(tmp, path)
         print(f"{i + 1}/{len(sample)} model {model}: "
               + ", ".join(f"{n} {v[1]:.2f} s" for n, v in row.items()), flush=True)
+        if args.stop_after and time.time() > args.stop_after:
+            break
 
     ids = np.array([int(m) for m in rows])
     load = open("/proc/loadavg").read().split()[:3]
-    print(f"\n{len(ids)} models, batch {args.batch_size}, {args.threads} torch thread(s), "
+    print(f"\n{len(ids)} models, batch {args.batch_size}, {args.threads} torch thread(s), CPU s, "
           f"load average {' '.join(load)}")
     total = 0.0
     for name in proxies.PROXIES:

@@ -55,10 +55,11 @@ def _array(group, name: str):
 
 
 def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
-            batch_size: int = 64, seed: int = 0, flush_every: int = 16,
+            batch_size: int = 64, seed: int = 0, flush_every: int = 16, jobs: int = 1,
             progress: bool = True) -> dict[str, int]:
     """Compute the proxies ``names`` of ``models`` into ``path``, skipping those already
-    there; returns how many values were computed per proxy."""
+    there, in ``jobs`` processes (one torch thread each when more than one); returns how
+    many values were computed per proxy."""
     from tqdm.auto import tqdm
 
     from blox_gym import proxies
@@ -68,13 +69,13 @@ def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
     arrays = {name: _array(group, name) for name in names}
     values = {name: arrays[name][...] for name in names}
     models = np.unique(np.asarray(models, dtype=np.int64))
-    todo = [int(m) for m in models if any(np.isnan(values[n][m]) for n in names)]
-    batch = proxies.minibatch(batch_size, seed)
+    todo = [(int(m), [n for n in names if np.isnan(values[n][m])]) for m in models]
+    todo = [(m, missing) for m, missing in todo if missing]
     counts = dict.fromkeys(names, 0)
     pending: list[int] = []
-    for model in tqdm(todo, desc="proxies", unit="model", disable=None if progress else True):
-        missing = [n for n in names if np.isnan(values[n][model])]
-        for name, value in proxies.score(model, missing, batch, seed).items():
+    for model, scores in tqdm(_scores(todo, batch_size, seed, jobs), total=len(todo),
+                              desc="proxies", unit="model", disable=None if progress else True):
+        for name, value in scores.items():
             values[name][model] = value
             counts[name] += 1
         pending.append(model)
@@ -83,6 +84,42 @@ def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
             pending = []
     _flush(arrays, values, pending)
     return counts
+
+
+def _scores(todo: list, batch_size: int, seed: int, jobs: int):
+    """``(model, {proxy: value})`` for each ``(model, proxies)`` of ``todo``, in order."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs!r}")
+    if jobs == 1:
+        _start(batch_size, seed, threads=None)
+        yield from map(_score, todo)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start, initargs=(batch_size, seed, 1)) as pool:
+        yield from pool.map(_score, todo)
+
+
+_WORKER: dict = {}
+
+
+def _start(batch_size: int, seed: int, threads: int | None) -> None:
+    from blox_gym import proxies
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    _WORKER.update(batch=proxies.minibatch(batch_size, seed), seed=seed)
+
+
+def _score(task: tuple[int, list[str]]) -> tuple[int, dict[str, float]]:
+    from blox_gym import proxies
+
+    model, names = task
+    return model, proxies.score(model, names, _WORKER["batch"], _WORKER["seed"])
 
 
 def _flush(arrays: dict, values: dict, models: list[int]) -> None:

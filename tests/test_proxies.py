@@ -68,8 +68,8 @@ def test_store_is_resumable_and_feeds_features(small_store, tmp_path, torch_one_
     shutil.copytree(small_store[0], copy)
     assert proxy_store.compute(copy, np.array([5, 7]), ["synflow"], batch_size=4,
                                progress=False) == {"synflow": 2}
-    assert proxy_store.compute(copy, np.array([5, 7, 9]), ["synflow"], batch_size=4,
-                               progress=False) == {"synflow": 1}
+    assert proxy_store.compute(copy, np.array([5, 7, 9]), ["synflow"], batch_size=4, jobs=2,
+                               progress=False) == {"synflow": 1}  # in a spawned worker
     with pytest.raises(ValueError, match=r"batch_size=4 \(asked 8\)"):
         proxy_store.compute(copy, np.array([5]), ["synflow"], batch_size=8, progress=False)
     table = Table(copy)

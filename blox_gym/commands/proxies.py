@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                       "table's own store, so Table.proxy sees them)")
     parser.add_argument("--batch-size", type=int, default=64,
                         help="images in the fixed random mini-batch (default 64)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes, one torch thread each (default 1)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the network initialisation, the batch and sample:N")
 
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     names = proxies.check_names([n.strip() for n in args.proxy.split(",") if n.strip()])
     models = parse_models(args.models, seed=args.seed)
     out = args.out or open_table(args.data).path
-    counts = proxy_store.compute(out, models, names, batch_size=args.batch_size, seed=args.seed)
+    counts = proxy_store.compute(out, models, names, batch_size=args.batch_size, seed=args.seed,
+                                 jobs=args.jobs)
     done = ", ".join(f"{name} {n:,}" for name, n in counts.items())
     print(f"{len(models):,} model(s) in {out}/proxies; computed now: {done} "
           f"(the rest were there already)")
