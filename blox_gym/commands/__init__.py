@@ -1,1 +1,1 @@
-"""Command modules of the ``blox-gym`` command line (see ``blox_gym.cli.DELEGATED``)."""
+"""The ``blox-gym`` commands: one module per command, each with ``add_arguments(parser)`` and ``run(args) -> int``."""
