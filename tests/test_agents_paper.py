@@ -13,8 +13,8 @@ C2 = {
     "hyperband": {"max_resource": 100, "eta": 3, "resume": False},
     "brp_nas": {"batch": 20, "max_train": 200, "alpha": 0.5, "pool": None, "ranking": "sort",
                 "warm_start": True, "predictor": {}},
-    "lana": {"signature_epochs": 10, "refit": 0},
-    "donna": {"signature_epochs": 10},
+    "lana": {"signature_epochs": 10, "distill_blocks": 60, "refit": 0},
+    "donna": {"signature_epochs": 10, "distill_blocks": 60},
     "random": {},
 }
 
@@ -36,7 +36,7 @@ def test_agents_outside_the_paper_say_so():
 def test_changed_settings_are_named():
     check = agents.make("lana", refit=20).paper_check()
     assert check["changed"] == {"refit": {"paper": 0, "now": 20}}
-    assert check["choices"] == ["max_flops", "max_latency", "device"]
+    assert check["choices"] == ["teacher", "max_flops", "max_latency", "device"]
     assert "baseline_decay" in agents.make("reinforce").paper_check()["choices"]
 
 
