@@ -225,6 +225,7 @@ DELEGATED = {
                   "anytime curves and a summary of search results"),
     ("proxies",): ("blox_gym.commands.proxies", "add_arguments", "run",
                    "zero-cost proxies of models on their real networks, into a store"),
+    ("study",): ("blox_gym.commands.study", "add_arguments", "run", "run a blockwise study"),
 }
 
 
