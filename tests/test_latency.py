@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import zarr
 
-from blox_gym import space, store
-from blox_gym.latency import backends, protocol
+from blox_gym import cli, space, store
+from blox_gym.latency import additive, backends, cluster, protocol
 from blox_gym.latency.measure import LatencyWriter, Settings, measure_into
 from blox_gym.latency.protocol import Summary
 from blox_gym.models import build_model
@@ -151,3 +151,77 @@ def test_device_names_record_backend_batch_and_threads():
     assert Settings(backend="onnxruntime").name == "cpu-ort-b1-t1"
     assert Settings(backend="torchscript", batch=256, threads=4).name == "cpu-ts-b256-t4"
     assert store.DEVICE_NAME.match(Settings(backend="compile").name)
+
+
+# ------------------------------------------------------------ the additive table
+
+class CountingTimer:
+    """The i-th timed call 'takes' i ms; the function is not run."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def time_ms(self, run):
+        self.calls += 1
+        return float(self.calls)
+
+
+def test_block_table_parts_are_timed_in_order_and_summed(monkeypatch):
+    monkeypatch.setattr(backends, "prepare", lambda *args: lambda: None)
+    settings = Settings(runs=1, warmup=0, group=1)
+    table = additive.measure_table(settings, timer=CountingTimer(), progress=False)
+    assert table.fixed_ms == 1.0
+    assert table.cells_ms[1, 3] == 2 + 45 + 3 and table.cells_ms[2, 44] == 136
+    assert space.block_indices(45).tolist() == [0, 1, 0]
+    # fixed 1 + stage-0 block 0 (2) + stage-1 block 1 (48) + stage-2 block 0 (92)
+    assert table.predict([0, 45]).tolist() == [1 + 2 + 47 + 92, 1 + 2 + 48 + 92]
+
+
+def test_additive_estimates_are_written_for_every_model(blank_store, monkeypatch):
+    cells = np.arange(135.0).reshape(3, 45)
+    monkeypatch.setattr(additive, "measure_table",
+                        lambda settings, progress=None: additive.BlockTable(0.5, cells))
+    name = additive.write_additive(blank_store, Settings(backend="onnxruntime"), progress=False)
+    assert name == "cpu-ort-b1-t1-additive"
+    table = open_table(blank_store)
+    ms = table.latency(np.arange(space.N_MODELS), name)
+    assert ms[91124] == 0.5 + 44 + 89 + 134 and np.isfinite(ms).all()
+    record = zarr.open_group(blank_store, mode="r").attrs["latency_protocol"][name]
+    assert record["kind"] == "additive"
+
+
+# ------------------------------------------------------------ the command and Ray
+
+def test_command_measures_a_spec_and_resumes(blank_store, capsys):
+    argv = ["latency", "--out", blank_store, "--runs", "2",
+            "--warmup", "0", "--models", "7,9-10"]
+    assert cli.main(argv) == 0
+    assert "measured 3 model(s), 0 already present" in capsys.readouterr().out
+    assert cli.main(argv[:-1] + ["7-11"]) == 0
+    assert "measured 2 model(s), 3 already present" in capsys.readouterr().out
+    assert cli.main(argv[:-1] + ["7-91125"]) == 2
+    assert "out of range" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # starting Ray takes 10 s idle, minutes on a loaded machine
+def test_ray_path_on_a_local_instance(blank_store):
+    ray = pytest.importorskip("ray")
+    settings = Settings(backend="onnxruntime", runs=3, warmup=0)
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        name, done = cluster.measure_on_ray(blank_store, [4, 2, 8], settings, chunk=2,
+                                            progress=False)
+    finally:
+        ray.shutdown()
+    assert (name, done) == ("cpu-ort-b1-t1", 3)
+    ms = open_table(blank_store).latency(np.array([2, 4, 8, 5]), name)
+    assert (ms[:3] > 0).all() and np.isnan(ms[3])
+
+
+def test_mixed_clusters_are_refused_or_split():
+    a = {"cpu": "A", "torch": "2.13"}
+    b = {"cpu": "B", "torch": "2.13"}
+    assert cluster.node_types([a, b, a]) == [[0, 2], [1]]
+    with pytest.raises(ValueError, match="mixes 2 hardware types"):
+        cluster._choose(["x", "y", "z"], [a, b, a], None)
+    assert cluster._choose(["x", "y", "z"], [a, b, a], 1) == (["y"], b)

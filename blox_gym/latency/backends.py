@@ -52,19 +52,21 @@ def check(device: str, backend: str, batch: int, threads: int) -> None:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
-def example_input(batch: int, device: str = "cpu") -> torch.Tensor:
-    """The fixed input batch: standard normal images from generator seed 0."""
+def example_input(batch: int, device: str = "cpu",
+                  shape: tuple[int, ...] = IMAGE_SHAPE) -> torch.Tensor:
+    """The fixed input batch ``(batch, *shape)``: standard normal values from seed 0."""
     generator = torch.Generator().manual_seed(0)
-    return torch.randn((batch, *IMAGE_SHAPE), generator=generator).to(device)
+    return torch.randn((batch, *shape), generator=generator).to(device)
 
 
 def prepare(model: nn.Module, backend: str, device: str = "cpu", batch: int = 1,
-            threads: int = 1) -> Callable[[], object]:
-    """A function running one inference of ``model`` on :func:`example_input`."""
+            threads: int = 1, shape: tuple[int, ...] = IMAGE_SHAPE) -> Callable[[], object]:
+    """A function running one inference of ``model`` on :func:`example_input` (``shape``
+    per item: an image by default, a feature map when timing one block)."""
     check(device, backend, batch, threads)
     torch.set_num_threads(threads)
     model = model.eval().to(device)
-    x = example_input(batch, device)
+    x = example_input(batch, device, shape)
     if backend == "onnxruntime":
         return _onnxruntime(model, x, threads)
     with torch.inference_mode():

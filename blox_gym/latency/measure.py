@@ -62,16 +62,23 @@ def measure_model(model_id: int, settings: Settings,
 
 
 class LatencyWriter:
-    """The latency arrays of one device in a store, opened for resumable writing."""
+    """The latency arrays of one device in a store, opened for resumable writing.
 
-    def __init__(self, path: str | os.PathLike, settings: Settings, hardware: dict[str, str]):
+    ``name``: the device name (default ``settings.name``); ``kind``: ``"measured"`` or
+    ``"additive"`` (sums of a :mod:`blox_gym.latency.additive` block table).
+    """
+
+    def __init__(self, path: str | os.PathLike, settings: Settings, hardware: dict[str, str],
+                 name: str | None = None, kind: str = "measured"):
         import zarr
 
         store.open_store(path)  # validates the schema, naming the problem
         self.path = str(path)
-        self.name = settings.name
+        self.name = name or settings.name
+        if not store.DEVICE_NAME.match(self.name):
+            raise ValueError(f"device name {self.name!r} must match [a-zA-Z0-9-]+")
         self._root = zarr.open_group(self.path, mode="r+")
-        record = {"settings": settings._asdict(), "hardware": hardware}
+        record = {"kind": kind, "settings": settings._asdict(), "hardware": hardware}
         known = dict(self._root.attrs.get("latency_protocol", {}))
         key = f"latency/{self.name}"
         if self.name in known:
@@ -97,7 +104,9 @@ class LatencyWriter:
         metrics[f"latency/{self.name}"] = dict(zip(("unit", "split", "epoch"),
                                                    store.METRICS["latency"]))
         metrics[f"latency/{self.name}"]["encoding"] = (
-            "float32 milliseconds per batch, C.3 protocol mean; NaN = not measured")
+            "float32 milliseconds per batch, C.3 protocol mean; NaN = not measured"
+            if record["kind"] == "measured" else
+            "float32 milliseconds per batch, sum of the fixed part and three cells (C.3 means)")
         attrs.update({"latency_protocol": {**known, self.name: record},
                       "devices": sorted(set(attrs.get("devices", [])) | {self.name}),
                       "metrics": metrics})
@@ -111,6 +120,10 @@ class LatencyWriter:
         self._std[model_id] = summary.std_ms
         self._runs[model_id] = summary.kept_runs
         self._mean[model_id] = summary.mean_ms
+
+    def write_all(self, mean_ms: np.ndarray) -> None:
+        """Store estimates for all models at once (no spread: std NaN, runs 0)."""
+        self._mean[:] = np.asarray(mean_ms, dtype=np.float32)
 
 
 def measure_into(path: str | os.PathLike, model_ids: Iterable[int], settings: Settings,
@@ -133,7 +146,7 @@ def measure_into(path: str | os.PathLike, model_ids: Iterable[int], settings: Se
 
 
 def _check_same(path: str, name: str, old: dict, new: dict) -> None:
-    if old["settings"] != new["settings"]:
+    if old.get("kind") != new["kind"] or old["settings"] != new["settings"]:
         raise ValueError(f"{path}: {name} was measured with settings {old['settings']}, "
                          f"not {new['settings']}; resume with the same settings")
     if backends.fingerprint(old["hardware"]) != backends.fingerprint(new["hardware"]):
