@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -161,9 +161,3 @@ def _array_names(root) -> set[str]:
         names |= {f"{group}/{key}" for key in root[group].array_keys()}
     return names
 
-
-def protocol_record(path: str | os.PathLike) -> dict[str, Any]:
-    """``attrs["latency_protocol"]`` of a store: per measured device, settings and hardware."""
-    import zarr
-
-    return dict(zarr.open_group(str(path), mode="r").attrs.get("latency_protocol", {}))
