@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from blox_gym import costs, space, store
+from blox_gym import costs, space
 from blox_gym.latency import additive
-from blox_gym.latency.measure import Settings, measure_into, measure_model
+from blox_gym.latency.measure import Settings, create_latency_table, measure_into, measure_model
 from blox_gym.modelspec import parse_models
 from blox_gym.table import open_table
 
@@ -31,13 +31,8 @@ BACKENDS = ("eager", "onnxruntime")
 
 
 def blank_table(path: Path) -> str:
-    """A table with no training data, to hold latencies only."""
-    if not path.exists():
-        nan = np.full((1, space.N_MODELS), np.nan)
-        store.write_store(path, {"val_top1": nan[..., None], "test_top1": nan, "train_time_s": nan},
-                          {"name": "latency-bench", "seeds": [0], "source": {"kind": "benchmark"},
-                           "licence": "none"}, progress=False)
-    return str(path)
+    """The latency-only table at ``path``, created on the first run."""
+    return str(path) if path.exists() else create_latency_table(path, "latency-bench")
 
 
 def measure(path: str, ids: np.ndarray, settings: Settings, walls: dict) -> np.ndarray:

@@ -6,7 +6,7 @@ import zarr
 
 from blox_gym import cli, space, store
 from blox_gym.latency import additive, backends, cluster, protocol
-from blox_gym.latency.measure import LatencyWriter, Settings, measure_into
+from blox_gym.latency.measure import LatencyWriter, Settings, create_latency_table, measure_into
 from blox_gym.latency.protocol import Summary
 from blox_gym.models import build_model
 from blox_gym.table import open_table
@@ -71,13 +71,7 @@ def test_fake_clock_timing_is_exact_and_skips_the_warmup():
 
 @pytest.fixture
 def blank_store(tmp_path):
-    n = space.N_MODELS
-    nan = np.full((1, n), np.nan)
-    arrays = {"val_top1": np.full((1, n, 1), np.nan), "test_top1": nan, "train_time_s": nan}
-    path = tmp_path / "t.zarr"
-    store.write_store(path, arrays, {"name": "t", "seeds": [0], "source": {"kind": "test"},
-                                     "licence": "none"}, progress=False)
-    return str(path)
+    return create_latency_table(tmp_path / "t.zarr")
 
 
 def test_real_measurement_of_three_models_lands_in_the_table(blank_store):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from blox_gym.latency import backends, protocol
 
@@ -11,6 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True,
                         help="an existing table (Zarr store) to add latency/<device> to; "
                              "measured models are skipped, so rerunning resumes")
+    parser.add_argument("--create", action="store_true",
+                        help="if --out does not exist, create a table holding latencies only")
     parser.add_argument("--device", choices=backends.DEVICES, default="cpu")
     parser.add_argument("--backend", choices=list(backends.BACKENDS), default="eager")
     parser.add_argument("--batch", type=int, default=1, help="images per inference (default 1)")
@@ -42,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(args.device, args.backend, args.batch, args.threads, args.runs,
                         args.warmup)
     settings.name  # validates the settings before any work
+    if args.create and not os.path.exists(args.out):
+        from blox_gym.latency.measure import create_latency_table
+
+        create_latency_table(args.out)
     if args.additive:
         from blox_gym.latency.additive import write_additive
 

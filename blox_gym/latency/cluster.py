@@ -13,7 +13,7 @@ flight; rerunning skips what is stored.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def node_types(hardware: Sequence[dict[str, str]]) -> list[list[int]]:
     return list(groups.values())
 
 
-def measure_on_ray(path: str | os.PathLike, model_ids: Sequence[int], settings: Settings,
+def measure_on_ray(path: str | os.PathLike, model_ids: Iterable[int], settings: Settings,
                    address: str = "auto", chunk: int = 16, node_type: int | None = None,
                    progress: bool | None = None) -> tuple[str, int]:
     """Measure the models not yet in the store on a Ray cluster; ``(device name, measured)``.

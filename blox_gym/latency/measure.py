@@ -48,6 +48,16 @@ class Settings(NamedTuple):
         return backends.device_name(self.device, self.backend, self.batch, self.threads)
 
 
+def create_latency_table(path: str | os.PathLike, name: str = "blox-latency") -> str:
+    """Write a table that holds latencies only (every training value missing) at ``path``;
+    refuses to replace an existing one."""
+    nan = np.full((1, space.N_MODELS), np.nan)
+    arrays = {"val_top1": nan[..., None], "test_top1": nan, "train_time_s": nan}
+    attrs = {"name": name, "seeds": [0], "licence": "as the measuring user decides",
+             "source": {"kind": "latency", "note": "no training data; see latency_protocol"}}
+    return store.write_store(path, arrays, attrs, progress=False)
+
+
 def measure_model(model_id: int, settings: Settings,
                   timer: protocol.Timer | None = None) -> Summary:
     """Build, prepare and time one model with the C.3 protocol."""
