@@ -35,20 +35,66 @@ def blank_table(path: Path) -> str:
     return str(path) if path.exists() else create_latency_table(path, "latency-bench")
 
 
-def measure(path: str, ids: np.ndarray, settings: Settings, walls: dict) -> np.ndarray:
-    """Latency (ms) of ``ids``; per-model wall seconds of newly measured models into ``walls``."""
+def measure(path: str, ids: np.ndarray, settings: Settings, walls: Path) -> None:
+    """Measure ``ids`` into ``path``; each model's wall seconds are appended to ``walls``."""
     def timed(model_id: int, s: Settings):
         start = time.perf_counter()
         result = measure_model(model_id, s)
-        walls[str(model_id)] = time.perf_counter() - start
+        with open(walls, "a") as f:
+            f.write(f"{model_id} {time.perf_counter() - start}\n")
         return result
 
-    name, _ = measure_into(path, ids, settings, measure=timed)
-    return open_table(path).latency(ids, name)
+    measure_into(path, ids, settings, measure=timed)
 
 
 def correlations(a: np.ndarray, b: np.ndarray) -> dict:
     return {"spearman": float(stats.spearmanr(a, b)[0]), "kendall": float(stats.kendalltau(a, b)[0])}
+
+
+def report(work: Path, ids: np.ndarray, repeat: int, nodes: list[int]) -> dict:
+    """Figures from whatever the work folder holds (models measured so far)."""
+    macs, params = costs.release_column("flops"), costs.release_column("params")
+    first, second = open_table(work / "first.zarr"), open_table(work / "second.zarr")
+    result: dict = {}
+    for backend in BACKENDS:
+        settings = Settings(backend=backend)
+        name = settings.name
+        if name not in first.devices:
+            continue
+        ms_all = first.latency(ids, name)
+        done = ids[np.isfinite(ms_all)]
+        ms = ms_all[np.isfinite(ms_all)]
+        if len(ms) < 3:
+            continue
+        entry: dict = {"measured": len(done), "ms": {
+            "min": float(ms.min()), "p10": float(np.percentile(ms, 10)),
+            "median": float(np.median(ms)), "p90": float(np.percentile(ms, 90)),
+            "max": float(ms.max())},
+            "vs_macs": correlations(ms, macs[done]), "vs_params": correlations(ms, params[done])}
+        if name in second.devices:
+            again = ids[:repeat]
+            both = np.isfinite(first.latency(again, name)) & np.isfinite(second.latency(again, name))
+            if both.sum() >= 3:
+                entry["run_to_run"] = {"models": int(both.sum()), **correlations(
+                    first.latency(again[both], name), second.latency(again[both], name))}
+        walls_file = work / f"walls-{backend}.txt"
+        if walls_file.exists():
+            walls = np.loadtxt(walls_file, ndmin=2)[:, 1]
+            entry["wall_s_per_model"] = float(walls.mean())
+        # all 91,125 models at the paper's 1,000 runs + 50 warm-up (+1 preparation run),
+        # preparation (build, export) excluded
+        per_model_s = 1051 * float(np.median(ms)) / 1e3
+        entry["projected_hours_all_models"] = {
+            str(n): space.N_MODELS * per_model_s / n / 3600 for n in nodes}
+        cache = work / f"blocks-{backend}.npz"
+        if cache.exists():
+            saved = np.load(cache)
+            predicted = additive.BlockTable(float(saved["fixed_ms"]), saved["cells_ms"]).predict(done)
+            entry["additive"] = {**correlations(predicted, ms),
+                                 "mape_percent": float(np.mean(np.abs(predicted - ms) / ms) * 100),
+                                 "seconds": float(saved["seconds"])}
+        result[backend] = entry
+    return result
 
 
 def main() -> int:
@@ -59,58 +105,35 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nodes", type=int, nargs="+", default=[1, 8, 64])
+    parser.add_argument("--additive", nargs="*", default=["onnxruntime"], choices=BACKENDS,
+                        help="backends to time the additive block table with")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing; report what the work folder holds")
     parser.add_argument("--work", default="latency-bench-work")
     parser.add_argument("--out", default="benchmarks/results/latency.json")
     args = parser.parse_args()
 
     work = Path(args.work)
     work.mkdir(exist_ok=True)
-    first, second = blank_table(work / "first.zarr"), blank_table(work / "second.zarr")
     ids = parse_models(f"sample:{args.models}", seed=args.seed)
-    again = ids[:args.repeat]
-    macs, params = costs.release_column("flops")[ids], costs.release_column("params")[ids]
     load = {"start": open("/proc/loadavg").read().split()[:3]}
-    result: dict = {"models": len(ids), "runs": args.runs, "warmup": args.warmup,
-                    "batch": 1, "threads": 1, "backends": {}}
-    for backend in BACKENDS:
-        settings = Settings(backend=backend, runs=args.runs, warmup=args.warmup)
-        walls: dict = {}
-        ms = measure(first, ids, settings, walls)
-        ms_again = measure(second, again, settings, {})
-        per_model_s = np.array([walls[str(i)] for i in ids if str(i) in walls])
-        # projection at the paper's 1,000 runs + 50 warm-up: preparation + (1,050) runs
-        prep_s = per_model_s.mean() - (args.runs + args.warmup) * ms.mean() / 1e3 \
-            if len(per_model_s) else float("nan")
-        paper_s = prep_s + 1050 * ms.mean() / 1e3
-        result["backends"][backend] = {
-            "ms": {"min": float(ms.min()), "p10": float(np.percentile(ms, 10)),
-                   "median": float(np.median(ms)), "p90": float(np.percentile(ms, 90)),
-                   "max": float(ms.max())},
-            "vs_macs": correlations(ms, macs), "vs_params": correlations(ms, params),
-            "run_to_run": correlations(ms[:args.repeat], ms_again),
-            "wall_s_per_model": float(per_model_s.mean()) if len(per_model_s) else None,
-            "prepare_s_per_model": float(prep_s),
-            "projected_hours_all_models_paper_runs": {
-                str(n): float(space.N_MODELS * paper_s / n / 3600) for n in args.nodes},
-        }
-        if backend == "onnxruntime":
-            cache = work / "blocks-onnxruntime.npz"
-            if cache.exists():
-                saved = np.load(cache)
-                table = additive.BlockTable(float(saved["fixed_ms"]), saved["cells_ms"])
-            else:
+    if not args.report_only:
+        first, second = blank_table(work / "first.zarr"), blank_table(work / "second.zarr")
+        for backend in BACKENDS:
+            settings = Settings(backend=backend, runs=args.runs, warmup=args.warmup)
+            measure(first, ids, settings, work / f"walls-{backend}.txt")
+            measure(second, ids[:args.repeat], settings, work / "walls-repeat.txt")
+            cache = work / f"blocks-{backend}.npz"
+            if backend in args.additive and not cache.exists():
                 start = time.perf_counter()
                 table = additive.measure_table(settings)
                 np.savez(cache, fixed_ms=table.fixed_ms, cells_ms=table.cells_ms,
                          seconds=time.perf_counter() - start)
-            predicted = table.predict(ids)
-            result["backends"][backend]["additive"] = {
-                **correlations(predicted, ms),
-                "mape_percent": float(np.mean(np.abs(predicted - ms) / ms) * 100),
-                "seconds": float(np.load(cache)["seconds"])}
     load["end"] = open("/proc/loadavg").read().split()[:3]
-    result["loadavg"] = load
-    result["cpu"] = os.popen("grep -m1 'model name' /proc/cpuinfo").read().split(":")[-1].strip()
+    result = {"models": len(ids), "runs": args.runs, "warmup": args.warmup, "batch": 1,
+              "threads": 1, "loadavg": load,
+              "cpu": os.popen("grep -m1 'model name' /proc/cpuinfo").read().split(":")[-1].strip(),
+              "backends": report(work, ids, args.repeat, args.nodes)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))

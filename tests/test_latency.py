@@ -186,11 +186,14 @@ def test_additive_estimates_are_written_for_every_model(blank_store, monkeypatch
 
 # ------------------------------------------------------------ the command and Ray
 
-def test_command_measures_a_spec_and_resumes(blank_store, capsys):
+def test_command_measures_a_spec_and_resumes(tmp_path, capsys):
+    blank_store = str(tmp_path / "new.zarr")
     argv = ["latency", "--out", blank_store, "--runs", "2",
             "--warmup", "0", "--models", "7,9-10"]
-    assert cli.main(argv) == 0
+    assert cli.main(argv) == 2 and "no such store" in capsys.readouterr().err
+    assert cli.main(argv + ["--create"]) == 0
     assert "measured 3 model(s), 0 already present" in capsys.readouterr().out
+    assert open_table(blank_store).source["kind"] == "latency"
     assert cli.main(argv[:-1] + ["7-11"]) == 0
     assert "measured 2 model(s), 3 already present" in capsys.readouterr().out
     assert cli.main(argv[:-1] + ["7-91125"]) == 2
