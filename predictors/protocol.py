@@ -128,8 +128,8 @@ def run_protocol(targets: np.ndarray, predictors: dict[str, dict[str, Any]],
 
 def _check_protocol(targets, predictors, sizes, trials, test_size, jobs) -> None:
     if targets.shape != (space.N_MODELS,) or np.isinf(targets).any():
-        raise ValueError(f"targets must be {space.N_MODELS:,} values indexed by model id (NaN = "
-                         f"not measured, never infinite), got shape {targets.shape}")
+        raise ValueError(f"targets must be {space.N_MODELS:,} finite values (or NaN: not "
+                         f"measured) indexed by model id, got shape {targets.shape}")
     unknown = [name for name in predictors if name not in available()]
     if unknown or not predictors:
         raise ValueError(f"unknown or no predictors {unknown}; available: {', '.join(available())}")
