@@ -49,7 +49,7 @@ def test_every_predictor_fits_latency(partial_store):
         taus[name] = kendalltau(model.predict(test), latency[test])[0]
     assert taus["additive"] > 0.8  # ridge on 250 models: every block seen about 5 times
     learned = [n for n in FAST if n not in ("flops", "params")]
-    assert all(taus[n] > 0.3 for n in learned), taus
+    assert all(taus[n] > 0.15 for n in learned), taus  # 150 test models: SE of tau ~0.06
 
 
 def test_protocol_targets_a_partly_measured_device(partial_store, tmp_path):
