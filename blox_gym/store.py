@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blox_gym import space
+from blox_gym import paths, space
 from blox_gym._version import __version__
 
 SCHEMA_VERSION = 1
@@ -182,14 +182,13 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     meta = _validated_attrs(arrays, attrs)
     meta["computed_static"] = computed
     final = str(path)
+    check_target(final, overwrite)  # fail before the work; checked again when committing
     if _is_local(final):
         target = _local_path(final)
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = str(target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+        tmp = str(paths.sibling(target, "partial"))
     else:
-        tmp = final.rstrip("/") + f".partial-{uuid.uuid4().hex[:8]}"
+        tmp = final.rstrip("/") + f".partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         root = zarr.open_group(tmp, mode="w", zarr_format=3)
         names = sorted(arrays)
@@ -223,19 +222,73 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     return final
 
 
-def _commit(tmp: str, final: str, overwrite: bool) -> None:
-    if _is_local(final):
-        target = _local_path(final)
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+def check_target(path: str | os.PathLike, overwrite: bool) -> None:
+    """Raise ``FileExistsError`` unless a store may be written at ``path`` (a local path or an
+    fsspec URL): it must not exist, or, with ``overwrite``, be a blox-gym store or an empty folder.
+    """
+    text = str(path)
+    if _is_local(text):
+        target = _local_path(text)
+        if not target.exists() and not target.is_symlink():
+            return
+        kind = ("a blox-gym store" if target.is_dir() and _is_store_meta(target / "zarr.json")
+                else "an empty folder" if target.is_dir() and not any(target.iterdir())
+                else None)
     else:
         import fsspec
 
+        fs, url = fsspec.core.url_to_fs(text)
+        if not fs.exists(url):
+            return
+        meta = url.rstrip("/") + "/zarr.json"
+        kind = ("a blox-gym store" if fs.exists(meta) and _is_store_text(fs.cat_file(meta))
+                else "an empty folder" if fs.isdir(url) and not fs.ls(url) else None)
+    if kind is None:
+        raise FileExistsError(f"{text} exists and is not a blox-gym store or an empty folder; "
+                              f"refusing to replace it (choose another output path)")
+    if not overwrite:
+        raise FileExistsError(f"{text} exists ({kind}); pass overwrite=True (--overwrite) to "
+                              f"replace it")
+
+
+def _is_store_meta(meta: Path) -> bool:
+    try:
+        return _is_store_text(meta.read_bytes())
+    except OSError:
+        return False
+
+
+def _is_store_text(raw: bytes) -> bool:
+    """Whether a root ``zarr.json`` is that of a store written by blox-gym."""
+    import json
+
+    try:
+        attrs = json.loads(raw).get("attributes", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(attrs, dict) and str(attrs.get("created_by", "")).startswith("blox-gym") \
+        and "schema_version" in attrs
+
+
+def _commit(tmp: str, final: str, overwrite: bool) -> None:
+    """Move the finished store ``tmp`` to ``final``; the existence check and the rename are one
+    step under the target's lock, so of two writers of a new target the second one fails."""
+    if _is_local(final):
+        target = _local_path(final)
+        with paths.target_lock(target):
+            check_target(final, overwrite)
+            paths.remove_leftovers(target)
+            old = None
+            if target.exists():
+                old = paths.sibling(target, "old")
+                os.replace(target, old)
+            os.replace(tmp, target)
+            if old is not None:
+                _remove(str(old))
+    else:
+        import fsspec
+
+        check_target(final, overwrite)  # no lock across machines: best effort
         fs, _ = fsspec.core.url_to_fs(final)
         if fs.exists(final):
             fs.rm(final, recursive=True)
@@ -244,7 +297,11 @@ def _commit(tmp: str, final: str, overwrite: bool) -> None:
 
 def _remove(path: str) -> None:
     if _is_local(path):
-        shutil.rmtree(path, ignore_errors=True)
+        target = _local_path(path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
     else:
         import fsspec
 

@@ -423,12 +423,9 @@ def open_table(path_or_url: str | os.PathLike | None = None) -> Table:
 
 
 def _build_default(target: Path) -> None:
-    import fcntl
-
     from blox_gym import synthetic
 
-    with open(target.parent / f".{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the rest wait and reuse it
+    with paths.target_lock(target):  # one builder at a time; the rest wait and reuse it
         if not target.exists():
             print(f"blox-gym: building the default SYNTHETIC table at {target} (once)")
             synthetic.build(target)

@@ -17,7 +17,7 @@ from typing import Iterable, Sequence, TextIO
 import numpy as np
 
 from blox_gym.formats import schema
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.numeric import to_counts
 from blox_gym.formats.pyrows import integral
 
@@ -28,7 +28,15 @@ def write_body(file: TextIO, rows: Iterable[list]) -> None:
 
 
 def read_body(body: bytes | memoryview, names: Sequence[str], where: str) -> dict[str, np.ndarray]:
-    """Parse the CSV body into columns (accuracies as counts), checking every field."""
+    """Parse the CSV body into columns (accuracies as counts), checking every field.
+
+    The writer ends every row with a line break, so a body that does not end with one was
+    cut inside its last row and is refused.
+    """
+    if len(body) and bytes(body[-1:]) != b"\n":
+        tail = bytes(body[-40:]).decode("utf-8", "replace")
+        raise FormatError(f"{where}: the body does not end with a line break, so its last row "
+                          f"is cut short (ends with {shown(tail)}): truncated file")
     try:
         text = str(body, "utf-8")
         rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -48,7 +56,7 @@ def _column(name: str, fields: list[str], where: str) -> np.ndarray:
         for row, value in enumerate(fields):
             if len(value) != 32:
                 raise FormatError(f"{at(where, row, name)}: expected a 32-digit hex hash, "
-                                  f"got {value!r}")
+                                  f"got {shown(value)}")
         return np.array(fields, dtype="<U32")
     if kind == "str":
         return np.array(fields, dtype=object)
@@ -71,7 +79,7 @@ def _floats(fields: list[str], where: str, name: str) -> np.ndarray:
             try:
                 float(value)
             except ValueError:
-                raise FormatError(f"{at(where, row, name)}: {value!r} is not a number") from None
+                raise FormatError(f"{at(where, row, name)}: {shown(value)} is not a number") from None
         raise
 
 
@@ -93,7 +101,7 @@ def _float_lists(fields: list[str], where: str, name: str) -> np.ndarray:
                 try:
                     float(item)
                 except ValueError:
-                    raise FormatError(f"{at(where, row, name, epoch)}: {item!r} is not a "
+                    raise FormatError(f"{at(where, row, name, epoch)}: {shown(item)} is not a "
                                       f"number") from None
         raise
     return flat.reshape(len(fields), int(lengths[0]))
@@ -107,7 +115,7 @@ def _integer_lists(fields: list[str], width: int, where: str, name: str) -> np.n
         try:
             out[row] = [int(item) for item in items]
         except ValueError:
-            raise FormatError(f"{at(where, row, name)}: {value!r} is not a list of {width} "
+            raise FormatError(f"{at(where, row, name)}: {shown(value)} is not a list of {width} "
                               f"integers") from None
     return out
 
@@ -116,4 +124,4 @@ def _check_brackets(fields: list[str], where: str, name: str) -> None:
     for row, value in enumerate(fields):
         if not (value.startswith("[") and value.endswith("]")):
             raise FormatError(f"{at(where, row, name)}: expected a list such as "
-                              f"'[12.0, 47.62]', got {value[:40]!r}")
+                              f"'[12.0, 47.62]', got {shown(value[:40])}")

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Callable, Mapping
 import numpy as np
 
 from blox_gym.formats import blox, bloxtypes, csvtext, pickled, pyrows, schema
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.header import dump_header, split_header
 
 CSV_CHUNK_ROWS = 4096  # rows turned into Python objects at a time when writing CSV
@@ -35,11 +35,11 @@ def read(data: bytes, name: str, check_header: Callable[[dict], None] | None = N
         check_header(header)
     fmt = schema.EXTENSIONS.get(Path(name).suffix.lstrip("."))
     if header.get("format") != fmt:
-        raise FormatError(f"{name}: the header says format {header.get('format')!r} but the "
-                          f"extension {Path(name).suffix!r} means {fmt!r}")
+        raise FormatError(f"{name}: the header says format {shown(header.get('format'))} but the "
+                          f"extension {shown(Path(name).suffix)} means {shown(fmt)}")
     names = header.get("columns")
     if not isinstance(names, list) or not all(n in schema.KIND for n in names):
-        raise FormatError(f"{name}: header columns {names!r} are not a list of known columns "
+        raise FormatError(f"{name}: header columns {shown(names)} are not a list of known columns "
                           f"({', '.join(schema.KIND)})")
     if fmt == "custom":
         types = _column_types(header, names, name)
@@ -53,14 +53,14 @@ def _column_types(header: dict, names: list[str], where: str) -> dict[str, str]:
     types = header.get("column_types")
     if not isinstance(types, dict) or list(types) != names:
         raise FormatError(f"{where}: column_types must map each column, in order, to its "
-                          f"type; got {types!r}")
+                          f"type; got {shown(types)}")
     for name, text in types.items():
         kind = bloxtypes.parse_type(text, where, name)
         want = _BLOX_BASE[schema.KIND[name]]
         if (kind.base, kind.is_list) != want:
-            shown = ("b_LO_HI_BITS" if want[0] == "b" else want[0])
-            raise FormatError(f"{at(where, column=name)}: type {text!r} does not hold this "
-                              f"column; expected {'list[' + shown + ']' if want[1] else shown}")
+            plain = ("b_LO_HI_BITS" if want[0] == "b" else want[0])
+            raise FormatError(f"{at(where, column=name)}: type {shown(text)} does not hold this "
+                              f"column; expected {'list[' + plain + ']' if want[1] else plain}")
     return types
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 
 from blox_gym import costs, space, store
 from blox_gym.formats import files, schema
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.header import make_header
 from blox_gym.formats.schema import Stem
 
@@ -42,8 +43,7 @@ def import_release(src_dir: str | os.PathLike, out: str | os.PathLike,
     src = Path(src_dir).expanduser()
     if not src.is_dir():
         raise FileNotFoundError(f"{src} is not a folder of Blox release files")
-    if not overwrite and "://" not in str(out) and Path(out).expanduser().exists():
-        raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
+    store.check_target(out, overwrite)  # before the reading; again when committing
     chosen = _choose(src, _preference(prefer))
     builder = _Builder([stem.key for stem in chosen if stem.part == "base"])
     for stem in tqdm(chosen, desc="reading release files", unit="file",
@@ -59,7 +59,7 @@ def _preference(prefer: Iterable[str] | str) -> list[str]:
     unknown = [item for item in order if item not in schema.EXTENSIONS]
     if not order or unknown:
         raise ValueError(f"prefer must list encodings among {', '.join(schema.EXTENSIONS)}; "
-                         f"got {prefer!r}")
+                         f"got {shown(prefer)}")
     return order
 
 
@@ -107,6 +107,7 @@ class _Builder:
         for name, values in columns.items():
             _check_values(name, values, path.name, self.epochs)
         ids = _model_ids(columns["model_hash"], path.name)
+        self.files[-1]["models"] = int(ids.size)
         getattr(self, f"_add_{stem.part}")(stem, ids, columns, path.name)
 
     def _check_header(self, stem: Stem, header: dict, where: str) -> None:
@@ -114,14 +115,14 @@ class _Builder:
             epochs = header.get("epochs")
             if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
                 raise FormatError(f"{where}: header epochs must be a positive integer, got "
-                                  f"{epochs!r}")
+                                  f"{shown(epochs)}")
             self.epochs = epochs
         expected = make_header(stem.dataset_type, list(stem.columns),
                                **schema.extra_fields(stem, self.epochs))
         for key, want in expected.items():
             got = header.get(key)
             if got != want or type(got) is not type(want):
-                raise FormatError(f"{where}: header {key} is {got!r}, expected {want!r}"
+                raise FormatError(f"{where}: header {key} is {shown(got)}, expected {shown(want)}"
                                   + (" (as in the other training files)" if key == "epochs" else ""))
 
     def _add_base(self, stem: Stem, ids: np.ndarray, columns: dict, where: str) -> None:
@@ -209,9 +210,34 @@ class _Builder:
             source["params_flops_from_costs"] = int(space.N_MODELS - self.info_ids.size)
         if self.env_variants:
             source["env_variants"] = self.env_variants
+        short = incomplete_files(self.files)
+        if short:
+            source["incomplete_files"] = short
+            warnings.warn("some release files hold fewer models than others (truncated?): "
+                          + "; ".join(f"{k}: {v}" for k, v in short.items()), stacklevel=3)
         attrs = {"name": "blox-official", "source": source, "licence": LICENCE,
                  "seeds": self.seeds, "env": self.env}
         return self.arrays, attrs
+
+
+def incomplete_files(entries: list[dict]) -> dict[str, str]:
+    """``{file: "N of M models"}`` for the files holding fewer models than the fullest file."""
+    most = max((entry.get("models", 0) for entry in entries), default=0)
+    return {entry["name"]: f"{entry['models']:,} of {most:,} models" for entry in entries
+            if "models" in entry and entry["models"] < most}
+
+
+def summary_lines(source: dict) -> list[str]:
+    """One line per release file of an imported store: models held, size, and what is short."""
+    short = source.get("incomplete_files", {})
+    lines = []
+    for entry in source.get("files", []):
+        text = f"{entry['name']}: {entry.get('models', '?'):,} models, {entry['size']:,} bytes" \
+            if isinstance(entry.get("models"), int) else f"{entry['name']}: {entry['size']:,} bytes"
+        if entry["name"] in short:
+            text += f"  (SHORT: {short[entry['name']]}; truncated file?)"
+        lines.append(text)
+    return lines
 
 
 def _check_values(name: str, values: np.ndarray, where: str, epochs: int | None) -> None:
@@ -232,8 +258,8 @@ def _check_values(name: str, values: np.ndarray, where: str, epochs: int | None)
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         epoch = index[1] + 1 if len(index) > 1 else None
         value = values[index]
-        shown = f"count {int(value)}" if kind.startswith("acc") else repr(float(value))
-        raise FormatError(f"{at(where, index[0], name, epoch)}: {shown} {what}")
+        text = f"count {int(value)}" if kind.startswith("acc") else repr(float(value))
+        raise FormatError(f"{at(where, index[0], name, epoch)}: {text} {what}")
 
 
 @lru_cache(maxsize=1)
@@ -249,8 +275,8 @@ def _model_ids(hashes: np.ndarray, where: str) -> np.ndarray:
     pos = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
     unknown = np.flatnonzero(known[pos] != hashes)
     if unknown.size:
-        shown = ", ".join(f"row {r} {hashes[r]}" for r in unknown[:_SHOWN])
-        raise FormatError(f"{where}: {unknown.size} hash(es) are not Blox models: {shown}"
+        listed = ", ".join(f"row {r} {hashes[r]}" for r in unknown[:_SHOWN])
+        raise FormatError(f"{where}: {unknown.size} hash(es) are not Blox models: {listed}"
                           + (" ..." if unknown.size > _SHOWN else ""))
     ids = order[pos]
     unique, counts = np.unique(ids, return_counts=True)

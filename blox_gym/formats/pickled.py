@@ -12,7 +12,7 @@ import io
 import pickle
 from typing import BinaryIO
 
-from blox_gym.formats.errors import FormatError
+from blox_gym.formats.errors import FormatError, shown
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -26,7 +26,7 @@ class _PlainUnpickler(pickle.Unpickler):
                           f"it was refused without being loaded or called")
 
     def persistent_load(self, pid):
-        raise FormatError(f"{self._where}: the pickle holds a persistent id {pid!r}; refused")
+        raise FormatError(f"{self._where}: the pickle holds a persistent id {shown(pid)}; refused")
 
 
 def write_body(file: BinaryIO, rows: list) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from blox_gym import space, store
 from blox_gym.formats import schema
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.numeric import py_round, to_counts
 
 
@@ -60,7 +60,7 @@ def _column(name: str, cells: list, where: str) -> np.ndarray:
         for row, value in enumerate(cells):
             if not isinstance(value, str) or (kind == "hash" and len(value) != 32):
                 want = "a 32-digit hex hash" if kind == "hash" else "a string"
-                raise FormatError(f"{at(where, row, name)}: expected {want}, got {value!r}")
+                raise FormatError(f"{at(where, row, name)}: expected {want}, got {shown(value)}")
         return np.array(cells, dtype="<U32") if kind == "hash" else np.array(cells, dtype=object)
     if kind == "arch":
         try:
@@ -75,16 +75,28 @@ def _column(name: str, cells: list, where: str) -> np.ndarray:
 
 def _numeric_array(cells: list, ndim: int, where: str, name: str) -> np.ndarray:
     """float64 array of numbers (``ndim`` 1) or equal-length lists of numbers (``ndim`` 2)."""
-    try:
-        values = np.array(cells)
-    except (ValueError, TypeError):
+    try:  # ndmax: never look deeper than a valid cell, however the file nests its lists
+        values = np.array(cells, ndmax=ndim)
+    except (ValueError, TypeError, OverflowError):
         values = None
     if values is not None and values.dtype.kind in "iuf" and values.ndim == ndim \
             and len(cells) > 0:
+        _refuse_bools(cells, values, where, name)
         return values.astype(np.float64)
     if not cells:
         return np.zeros((0,) * ndim)
     raise FormatError(_first_bad(cells, ndim, where, name))
+
+
+def _refuse_bools(cells: list, values: np.ndarray, where: str, name: str) -> None:
+    """numpy reads True and False as 1 and 0; look at the Python objects behind those values."""
+    for index in np.argwhere((values == 0) | (values == 1)).tolist():
+        cell = cells[index[0]]
+        item = cell[index[1]] if len(index) > 1 else cell
+        if isinstance(item, bool):
+            epoch = index[1] + 1 if len(index) > 1 else None
+            raise FormatError(f"{at(where, index[0], name, epoch)}: expected a number, got "
+                              f"the boolean {item}")
 
 
 def _first_bad(cells: list, ndim: int, where: str, name: str) -> str:
@@ -94,16 +106,16 @@ def _first_bad(cells: list, ndim: int, where: str, name: str) -> str:
     width = len(cells[0]) if ndim == 2 and isinstance(cells[0], (list, tuple)) else None
     for row, value in enumerate(cells):
         if ndim == 1 and not number(value):
-            return f"{at(where, row, name)}: expected a number, got {value!r}"
+            return f"{at(where, row, name)}: expected a number, got {shown(value)}"
         if ndim == 2:
             if not isinstance(value, (list, tuple)):
-                return f"{at(where, row, name)}: expected a list of numbers, got {value!r}"
+                return f"{at(where, row, name)}: expected a list of numbers, got {shown(value)}"
             if len(value) != width:
                 return (f"{at(where, row, name)}: a list of {len(value)} values, but row 0 "
                         f"has {width}")
             for epoch, item in enumerate(value, start=1):
                 if not number(item):
-                    return f"{at(where, row, name, epoch)}: expected a number, got {item!r}"
+                    return f"{at(where, row, name, epoch)}: expected a number, got {shown(item)}"
     return f"{at(where, column=name)}: values of mixed types"
 
 
@@ -112,6 +124,6 @@ def integral(values: np.ndarray, where: str, name: str) -> np.ndarray:
     bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values > 2**53)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"{at(where, row, name)}: {float(values[row])!r} is not a "
+        raise FormatError(f"{at(where, row, name)}: {shown(float(values[row]))} is not a "
                           f"non-negative whole number")
     return values.astype(np.int64)
