@@ -165,7 +165,10 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     with :mod:`blox_gym.costs` when absent, and listed in ``attrs["computed_static"]``);
     ``latency/<device>`` ``[model]`` in milliseconds; ``signatures`` ``[stage, block, k]``.
     ``attrs`` must hold ``name``, ``seeds`` (list of ints), ``source`` (dict with ``kind``)
-    and ``licence``; optional ``env`` ({seed: {12 env keys}}) and ``signature_epochs``.
+    and ``licence``; optional ``signature_epochs`` and ``env``: per seed, a dict of environment
+    strings ({column: str}, one value for every model) or of per-model strings ({column:
+    [model] object array of str, None where the model has no env row}), kept losslessly as
+    ``env/{seed}`` codes (see :func:`env_codes`).
 
     The store is built in a temporary sibling and renamed into place; a failure leaves
     nothing behind.  Model hashes, canonical vectors and ``raw_to_model`` are added here.
@@ -179,7 +182,7 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         from blox_gym import costs
 
         arrays.update({name: costs.release_column(name) for name in computed})
-    meta = _validated_attrs(arrays, attrs)
+    meta, env_tables = _validated_attrs(arrays, attrs)
     meta["computed_static"] = computed
     final = str(path)
     check_target(final, overwrite)  # fail before the work; checked again when committing
@@ -214,6 +217,8 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8))
         root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
                           chunks=(space.N_RAW,))
+        for seed, (codes, table) in env_tables.items():
+            root.create_array(f"env/{seed}", data=codes, chunks=codes.shape).attrs.update(table)
         root.attrs.update(meta)
         _commit(tmp, final, overwrite)
     except BaseException:
@@ -310,7 +315,31 @@ def _remove(path: str) -> None:
             fs.rm(path, recursive=True)
 
 
-def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
+def env_codes(columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list[list[str]]]:
+    """Per-model env strings -> ``(columns, models)`` int32 codes (-1 = no row) and, per column,
+    the strings the codes index (in order of first appearance)."""
+    codes = np.full((len(columns), space.N_MODELS), -1, dtype=np.int32)
+    strings = []
+    for c, (name, values) in enumerate(columns.items()):
+        values = np.asarray(values, dtype=object)
+        if values.shape != (space.N_MODELS,):
+            raise ValueError(f"env column {name!r} has shape {values.shape}, expected "
+                             f"({space.N_MODELS},)")
+        index: dict[str, int] = {}
+        for model, value in enumerate(values.tolist()):
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise ValueError(f"env column {name!r}, model {model}: {value!r} is not a str")
+            codes[c, model] = index.setdefault(value, len(index))
+        strings.append(list(index))
+    if len(codes) and not ((codes < 0) == (codes[:1] < 0)).all():
+        raise ValueError("every env column needs a value for the same models")
+    return codes, strings
+
+
+def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict]:
+    """The store's attrs, and per seed with per-model env strings their codes and array attrs."""
     for key in ("name", "seeds", "source", "licence"):
         if key not in attrs:
             raise ValueError(f"store attrs need {key!r}; got {sorted(attrs)}")
@@ -344,8 +373,19 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
     epochs = np.shape(arrays["val_top1"])[2]
     missing = {name: int(np.isnan(np.asarray(v, dtype=np.float64)).any(axis=tuple(
         range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in TRAINING}
-    env = {str(k): {key: str(v.get(key, "")) for key in ENV_KEYS}
-           for k, v in dict(attrs.get("env", {})).items()}
+    env, per_model = {}, {}
+    for seed, columns in dict(attrs.get("env", {})).items():
+        if int(seed) not in seeds:
+            raise ValueError(f"env strings for seed {seed!r}, which is not among seeds {seeds}")
+        columns = dict(columns)
+        if all(isinstance(value, str) for value in columns.values()):
+            env[str(seed)] = {str(k): v for k, v in columns.items()}
+        else:
+            codes, strings = env_codes(columns)
+            env[str(seed)] = {name: table[np.bincount(code[code >= 0]).argmax()]
+                              if (code >= 0).any() else "" for name, code, table
+                              in zip(columns, codes, strings)}
+            per_model[str(seed)] = (codes, {"columns": list(columns), "strings": strings})
     metrics = {name: dict(zip(("unit", "split", "epoch"), METRICS[name.split("/")[0]]))
                for name in arrays}
     for name in metrics:
@@ -363,13 +403,14 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         "epochs": int(epochs),
         "devices": sorted(devices),
         "env": env,
+        "env_per_model": sorted(per_model, key=int),
         "extended": [name for name in EXT_CURVES + EXT_SCALARS if name in arrays],
         "missing_models": missing,
         "metrics": metrics,
         "created_by": f"blox-gym {__version__}",
         "n_models": space.N_MODELS,
     })
-    return meta
+    return meta, per_model
 
 
 # ---------------------------------------------------------------- opening
@@ -390,17 +431,84 @@ def open_store(path: str | os.PathLike):
     if version != SCHEMA_VERSION:
         raise StoreError(f"{text}: schema version {version!r} is not supported "
                          f"(this blox-gym reads version {SCHEMA_VERSION})")
-    present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+    attrs = dict(root.attrs)
+    _check_open_attrs(attrs, text)
+    present = set(root.array_keys()) | {f"{group}/{k}" for group in ("latency", "env")
+                                        for k in _group_keys(root, group)}
     required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC) | set(DERIVED)
-    required |= set(root.attrs.get("extended", []))
-    required |= {f"latency/{d}" for d in root.attrs.get("devices", [])}
+    required |= set(attrs.get("extended", []))
+    required |= {f"latency/{d}" for d in attrs.get("devices", [])}
+    required |= {f"env/{s}" for s in attrs.get("env_per_model", [])}
     lacking = sorted(required - present)
     if lacking:
         raise StoreError(f"{text}: missing array(s) {', '.join(lacking)}")
+    seeds, epochs = len(attrs["seeds"]), attrs["epochs"]
+    for name in sorted(set(TRAINING) & present):
+        shape = tuple(root[name].shape)
+        want = (seeds, space.N_MODELS) + ((epochs,) if name in BASE_CURVES else shape[2:3]
+                                          if name in EXT_CURVES else ())
+        if shape != want:
+            raise StoreError(f"{text}: array {name!r} has shape {tuple(root[name].shape)}, but "
+                             f"the attrs ({seeds} seeds, {epochs} epochs) imply {want}")
     return root
 
 
-def _latency_keys(root) -> list[str]:
-    if "latency" not in root.group_keys():
+def _check_open_attrs(attrs: dict, where: str) -> None:
+    """The attrs a table relies on: seeds, epochs, devices, extended metrics, name, source."""
+    def bad(key: str, want: str):
+        return StoreError(f"{where}: store attribute {key!r} must be {want}, got "
+                          f"{_excerpt(attrs.get(key))}; the store is corrupt: rebuild or "
+                          f"re-import it")
+
+    seeds = attrs.get("seeds")
+    if not (isinstance(seeds, list) and seeds and len(set(map(str, seeds))) == len(seeds)
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+        raise bad("seeds", "a non-empty list of distinct non-negative integers")
+    epochs = attrs.get("epochs")
+    if not (isinstance(epochs, int) and not isinstance(epochs, bool) and 1 <= epochs <= 10_000):
+        raise bad("epochs", "an integer in 1..10000")
+    for key, allowed in (("devices", None), ("extended", EXT_CURVES + EXT_SCALARS),
+                         ("env_per_model", None)):
+        value = attrs.get(key, [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)
+                and (allowed is None or set(value) <= set(allowed))):
+            raise bad(key, "a list of names" if allowed is None
+                      else f"a list among {', '.join(allowed)}")
+    if not isinstance(attrs.get("name"), str):
+        raise bad("name", "a string")
+    if not (isinstance(attrs.get("source"), dict) and isinstance(attrs["source"].get("kind"), str)):
+        raise bad("source", "a mapping with a 'kind'")
+
+
+def _excerpt(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "..."
+
+
+def read(array, selection, where: str) -> np.ndarray:
+    """``array[selection]``, turning a corrupt or unreadable chunk into a ``StoreError`` that
+    names the array and the chunk (the codecs raise many types)."""
+    try:
+        return array[selection]
+    except Exception as err:
+        chunk = _bad_chunk(array)
+        raise StoreError(f"{where}: array {array.path!r}, chunk "
+                         f"{chunk or 'for selection ' + _excerpt(selection)} is corrupt or "
+                         f"unreadable ({type(err).__name__}: {_excerpt(str(err))}); rebuild or "
+                         f"re-import the store") from None
+
+
+def _bad_chunk(array, limit: int = 4096) -> str | None:
+    """The key (``c/i/j``) of the first chunk of ``array`` that cannot be read, if found."""
+    for index in list(np.ndindex(*array.cdata_shape))[:limit]:
+        try:
+            array.blocks[index]
+        except Exception:
+            return "c/" + "/".join(map(str, index))
+    return None
+
+
+def _group_keys(root, group: str) -> list[str]:
+    if group not in root.group_keys():
         return []
-    return list(root["latency"].array_keys())
+    return list(root[group].array_keys())

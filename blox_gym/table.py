@@ -135,7 +135,7 @@ class Table:
             if name not in self._root.array_keys():
                 raise ValueError(f"this table has no {name!r} (extended metrics: "
                                  f"{self.extended or 'none'})")
-            self._cache[key] = self._read(name)[seed_index]
+            self._cache[key] = store.read(self._read(name), seed_index, self.path)
         return self._cache[key]
 
     def _read(self, name: str):
@@ -300,7 +300,7 @@ class Table:
     def _static(self, name: str) -> np.ndarray:
         key = ("static", name)
         if key not in self._cache:
-            self._cache[key] = self._read(name)[...]
+            self._cache[key] = store.read(self._read(name), ..., self.path)
         return self._cache[key]
 
     def params(self, models):
@@ -352,10 +352,24 @@ class Table:
         return self._static("signatures")[:, :, self.signature_epochs.index(epochs)].astype(
             np.float64)
 
-    def env(self, seed: int = 0) -> dict[str, str]:
-        """The training environment strings of ``seed`` (the release's ``blox-env``)."""
+    def env(self, seed: int = 0, model=None) -> dict[str, str]:
+        """The training environment strings (the release's ``blox-env-{seed}``) of ``model``, or
+        of most models of ``seed`` when ``model`` is None; ``{}`` for a model without env row."""
         self._seed_index(seed)
-        return dict(self.attrs.get("env", {}).get(str(seed), {}))
+        summary = dict(self.attrs.get("env", {}).get(str(seed), {}))
+        if model is None or str(seed) not in self.attrs.get("env_per_model", []):
+            return summary
+        ids, single = self.ids(model)
+        if not single:
+            raise ValueError("env takes one model")
+        key = ("env", seed)
+        if key not in self._cache:
+            array = self._root[f"env/{seed}"]
+            self._cache[key] = (store.read(array, ..., self.path), dict(array.attrs))
+        codes, table = self._cache[key]
+        return {name: strings[code] for name, strings, code
+                in zip(table["columns"], table["strings"], codes[:, int(ids[0])].tolist())
+                if code >= 0}
 
     def full_info(self, models, seed=0) -> dict:
         """Everything about one model in the original ``Dataset.full_info`` layout."""
@@ -375,7 +389,7 @@ class Table:
             info[device] = {"latency": self.latency(mid, device)}
         info["info"] = {"params": self.params(mid), "flops": self.flops(mid),
                         "arch_vec": self.arch_vec(mid)}
-        info["env"] = self.env(seed)
+        info["env"] = self.env(seed, mid)
         return info
 
     def top(self, k: int = 10, by: str = "val", seed=0) -> np.ndarray:
