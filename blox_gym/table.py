@@ -123,6 +123,8 @@ class Table:
 
     def _seed_index(self, seed: int) -> int:
         try:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(seed)  # 1.5 or True must not read seed 1
             return self.seeds.index(int(seed))
         except (ValueError, TypeError):
             raise ValueError(f"seed {seed!r} is not in this table; available: {self.seeds}, "
@@ -396,6 +398,8 @@ class Table:
         """Ids of the ``k`` best models by best validation (``"val"``) or test top-1."""
         if by not in ("val", "test"):
             raise ValueError(f"by must be 'val' or 'test', got {by!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"k must be a whole number >= 0, got {k!r}")
         everything = np.arange(space.N_MODELS)
         scores = self.val_acc(everything, seed=seed) if by == "val" else self.test_acc(everything, seed)
         order = np.lexsort((everything, -np.nan_to_num(scores, nan=-np.inf)))

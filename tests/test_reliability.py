@@ -230,3 +230,107 @@ def test_leftovers_of_dead_writers_are_removed_by_the_next_write(tmp_path):
     paths.atomic_write(tmp_path / "notes.txt", lambda tmp: Path(tmp).write_text("done"))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
         f".t.zarr.partial-{alive}-0123abcd", ".t.zarr.lock", "notes.txt", "t.zarr"])
+
+
+# ---------------------------------------------------------------- 9: corrupt chunks, bad attrs
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return write_tiny(tmp_path_factory.mktemp("tiny") / "tiny.zarr")
+
+
+def test_corrupt_chunk_is_a_store_error_naming_array_and_chunk(tmp_path):
+    from blox_gym.table import open_table
+
+    path = write_tiny(tmp_path / "c.zarr")
+    (Path(path) / "test_top1" / "c" / "0" / "0").write_bytes(b"garbage" * 10)
+    with pytest.raises(store.StoreError, match=r"array 'test_top1', chunk c/0/0 is corrupt"):
+        open_table(path).test_acc(np.arange(3))
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda a: a.pop("seeds"), "'seeds' must be a non-empty list"),
+    (lambda a: a.update(seeds=[0, True]), "'seeds' must be"),
+    (lambda a: a.update(epochs=-1), "'epochs' must be an integer in 1..10000"),
+    (lambda a: a.update(epochs=7), r"imply \(1, 91125, 7\)"),
+    (lambda a: a.update(extended=["val_loss"]), "missing array"),
+])
+def test_impossible_store_attrs_are_refused_at_open(tmp_path, change, match):
+    import json
+
+    path = Path(write_tiny(tmp_path / "a.zarr"))
+    meta = json.loads((path / "zarr.json").read_text())
+    change(meta["attributes"])
+    (path / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(store.StoreError, match=match):
+        store.open_store(path)
+
+
+# ---------------------------------------------------------------- 10: unchecked numbers
+
+def test_table_top_and_seed_refuse_impossible_numbers(tiny):
+    from blox_gym.table import open_table
+
+    table = open_table(tiny)
+    for k in (-5, 2.5, True):
+        with pytest.raises(ValueError, match="k must be a whole number"):
+            table.top(k)
+    assert len(table.top(0)) == 0 and len(table.top(np.int64(3))) == 3
+    for seed in (1.5, True, "0"):
+        with pytest.raises(ValueError, match="seed"):
+            table.test_acc(0, seed=seed)
+    assert np.isnan(table.test_acc(0, seed=np.int64(0)))
+
+
+def test_pickle_row_with_a_bool_is_refused():
+    kinds = schema.column_kinds("blox-base-0.pickle", list(schema.BASE))
+    row = ["0" * 32, [10.0, 20.0], 50.0, True]
+    with pytest.raises(FormatError, match="row 0, column train_time_s: expected a number, got "
+                                          "(the boolean )?True"):
+        columns_from_rows(kinds, [row], "blox-base-0.pickle")
+    row = ["0" * 32, [False, 20.0], 50.0, 1000]
+    with pytest.raises(FormatError, match="column val_top1, epoch 1: .*boolean False"):
+        columns_from_rows(kinds, [row], "blox-base-0.pickle")
+
+
+def test_uppercase_hashes_are_imported_as_queries_accept_them(tmp_path):
+    src = release_copy(tmp_path, "csv")
+    for path in src.iterdir():
+        header_end = path.read_bytes().index(b"\n---\n") + 5
+        data = path.read_bytes()
+        body = b"\r\n".join(line[:32].upper() + line[32:] for line in data[header_end:].split(b"\r\n"))
+        path.write_bytes(data[:header_end] + body)
+    reference = import_release(RELEASE, tmp_path / "ref.zarr", prefer="csv", progress=False)
+    upper = import_release(src, tmp_path / "upper.zarr", progress=False)
+    a, b = store.open_store(reference), store.open_store(upper)
+    assert np.array_equal(a["test_top1"][0], b["test_top1"][0]) and b["test_top1"].shape[0] == 1
+
+
+# ---------------------------------------------------------------- 11: one-line CLI errors
+
+@pytest.mark.parametrize("argv, match", [
+    (["top", "-k", "-3"], "k must be a whole number"),
+    (["query", f"{2**70},0,0,0,0,0,0,0,0,0,0,0,0,0,0"], ""),
+    (["data", "export", "{tiny}", "--format", "csv", "--out", "{afile}"], ""),
+])
+def test_cli_user_errors_are_one_line_with_exit_code_2(tiny, tmp_path, capsys, argv, match):
+    from blox_gym.cli import main
+
+    (tmp_path / "afile").write_text("x")
+    argv = [a.format(tiny=tiny, afile=tmp_path / "afile") for a in argv]
+    if argv[0] in ("top", "query"):
+        argv += ["--data", tiny]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("blox-gym: error: ") and err.count("\n") == 1 and match in err
+
+
+def test_cli_ctrl_c_is_one_line(monkeypatch, capsys):
+    from blox_gym import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_data_info", interrupted)
+    assert cli.main(["data", "info"]) == 130
+    assert capsys.readouterr().err == "blox-gym: interrupted\n"
