@@ -25,6 +25,14 @@ def fixture_store(tmp_path_factory):
     return write_fixture_store(tmp_path_factory.mktemp("fixture") / "fixture.zarr")
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The committed fixture imported once per encoding: {fmt: store path}."""
+    out = tmp_path_factory.mktemp("reference")
+    return {fmt: import_release(RELEASE, out / f"{fmt}.zarr", prefer=fmt, progress=False)
+            for fmt in FORMATS}
+
+
 def copy_release(tmp_path: Path, fmt: str) -> Path:
     src = tmp_path / f"src-{fmt}"
     src.mkdir()
@@ -54,7 +62,7 @@ def numpy_rows(header: dict, columns: dict) -> list[list]:
 # ---------------------------------------------------------------- 1: numpy scalars
 
 @pytest.mark.parametrize("module", ["numpy._core.multiarray", "numpy.core.multiarray"])
-def test_pickles_of_numpy_scalars_import_like_plain_values(tmp_path, module):
+def test_pickles_of_numpy_scalars_import_like_plain_values(tmp_path, reference, module):
     src = copy_release(tmp_path, "pickle")
     for path in src.iterdir():
         header, columns = files.read(path.read_bytes(), path.name)
@@ -63,9 +71,7 @@ def test_pickles_of_numpy_scalars_import_like_plain_values(tmp_path, module):
         assert f"c{module}\n".encode() in body
         path.write_bytes(dump_header(header) + body)
     numpy_store = import_release(src, tmp_path / "numpy.zarr", prefer="pickle", progress=False)
-    plain_store = import_release(RELEASE, tmp_path / "plain.zarr", prefer="pickle",
-                                 progress=False)
-    a, b = store.open_store(plain_store), store.open_store(numpy_store)
+    a, b = store.open_store(reference["pickle"]), store.open_store(numpy_store)
     for name in a.array_keys():
         assert np.array_equal(a[name][...], b[name][...], equal_nan=a[name].dtype.kind == "f"), name
 
@@ -79,8 +85,8 @@ def test_numpy_globals_beyond_scalars_are_still_refused():
 
 # ---------------------------------------------------------------- 2: per-model env strings
 
-def test_env_strings_are_kept_per_model_and_exported_byte_identical(tmp_path):
-    imported = import_release(RELEASE, tmp_path / "imp.zarr", prefer="csv", progress=False)
+def test_env_strings_are_kept_per_model_and_exported_byte_identical(tmp_path, reference):
+    imported = reference["csv"]
     table = open_table(imported)
     arrays, attrs = fixture_store_inputs()
     for model in fixture_models()[:8]:
@@ -127,13 +133,12 @@ def with_extra_column(path: Path, name: str, values: list) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_extra_trailing_columns_are_accepted_and_reported(tmp_path, fmt):
+def test_extra_trailing_columns_are_accepted_and_reported(tmp_path, reference, fmt):
     src = copy_release(tmp_path, fmt)
     for stem in ("blox-base-0", "blox-info", f"blox-bench-{DEVICE}"):
         with_extra_column(src / f"{stem}.{fmt}", "run_id", list(range(40)))
     out = import_release(src, tmp_path / "out.zarr", prefer=fmt, progress=False)
-    reference = import_release(RELEASE, tmp_path / "ref.zarr", prefer=fmt, progress=False)
-    a, b = store.open_store(reference), store.open_store(out)
+    a, b = store.open_store(reference[fmt]), store.open_store(out)
     for name in a.array_keys():
         assert np.array_equal(a[name][...], b[name][...], equal_nan=a[name].dtype.kind == "f"), name
     entries = {e["name"]: e for e in b.attrs["source"]["files"]}
@@ -172,13 +177,20 @@ def store_with_latency(path: Path, ms: float, kind: str = "test") -> str:
     return store.write_store(path, arrays, attrs, progress=False)
 
 
-def test_latency_above_16_ms_exports_as_blox_in_seconds(tmp_path):
-    path = store_with_latency(tmp_path / "lat.zarr", 18.477123)
-    written = export_store(path, "blox", tmp_path / "out", progress=False)
+@pytest.fixture(scope="module")
+def synthetic_store(tmp_path_factory):
+    """A store labelled synthetic whose latencies (18.477123 ms) exceed 16.78 ms."""
+    return store_with_latency(tmp_path_factory.mktemp("syn") / "syn.zarr", 18.477123,
+                              kind="synthetic")
+
+
+def test_latency_above_16_ms_exports_as_blox_in_seconds(tmp_path, synthetic_store):
+    written = export_store(synthetic_store, "blox", tmp_path / "out", progress=False)
     bench = next(Path(p) for p in written if Path(p).name.startswith("blox-bench"))
     assert np.all(files.read(bench.read_bytes(), bench.name)[1]["latency"] == 0.018477)
     table = open_table(import_release(tmp_path / "out", tmp_path / "back.zarr", progress=False))
     assert table.latency(int(fixture_models()[0]), DEVICE) == pytest.approx(18.477, abs=1e-4)
+    assert table.is_synthetic  # provenance, point 5
 
 
 def test_latency_beyond_the_blox_range_fails_before_writing(tmp_path):
@@ -191,21 +203,21 @@ def test_latency_beyond_the_blox_range_fails_before_writing(tmp_path):
 
 # ---------------------------------------------------------------- 5: provenance
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_provenance_survives_a_round_trip(tmp_path, fmt):
-    path = store_with_latency(tmp_path / "syn.zarr", 5.0, kind="synthetic")
-    export_store(path, fmt, tmp_path / "files", models=fixture_models()[:10], progress=False)
-    table = open_table(import_release(tmp_path / "files", tmp_path / "back.zarr",
-                                      progress=False))
-    original = open_table(path)
-    assert table.is_synthetic and table.name == original.name
-    assert table.attrs["licence"] == original.attrs["licence"]
-    assert "SYNTHETIC" in table.label
+def test_provenance_survives_a_round_trip(tmp_path, synthetic_store):
+    original = open_table(synthetic_store)
+    for fmt in ("pickle", "csv"):
+        export_store(synthetic_store, fmt, tmp_path / fmt, models=fixture_models()[:10],
+                     progress=False)
+        table = open_table(import_release(tmp_path / fmt, tmp_path / f"{fmt}.zarr",
+                                          progress=False))
+        assert table.is_synthetic and table.name == original.name
+        assert table.attrs["licence"] == original.attrs["licence"]
+        assert "SYNTHETIC" in table.label
 
 
-def test_files_of_different_tables_are_not_mixed(tmp_path):
-    path = store_with_latency(tmp_path / "syn.zarr", 5.0, kind="synthetic")
-    export_store(path, "csv", tmp_path / "files", progress=False)
+def test_files_of_different_tables_are_not_mixed(tmp_path, synthetic_store):
+    export_store(synthetic_store, "csv", tmp_path / "files", models=fixture_models()[:10],
+                 progress=False)
     shutil.copy(RELEASE / "blox-info.csv", tmp_path / "files")  # official, no provenance
     with pytest.raises(FormatError, match="different tables"):
         import_release(tmp_path / "files", tmp_path / "back.zarr", progress=False)
