@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import platform
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from importlib import metadata
@@ -142,12 +143,29 @@ def _run_local(tasks: list[dict], jobs: int) -> Iterator[tuple[int, dict]]:
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context) as pool:
+    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context,
+                             initializer=_exit_with, initargs=(os.getpid(),)) as pool:
         pending = {pool.submit(run_seed, **task): task["seed"] for task in tasks}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield pending.pop(future), future.result()
+
+
+def _exit_with(parent: int) -> None:
+    """Worker initializer: end this worker within a second of the search's process dying
+    (a SIGKILLed parent otherwise leaves its workers running)."""
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _run_ray(tasks: list[dict], jobs: int, address: str | None) -> Iterator[tuple[int, dict]]:

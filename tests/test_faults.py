@@ -64,3 +64,32 @@ def test_writers_killed_at_random_points_leave_no_partial_store(tmp_path, kind):
                                   equal_nan=root[name].dtype.kind == "f"), name
     else:
         assert root.attrs["name"] == "tiny"
+
+
+def test_search_workers_exit_when_the_parent_is_killed():
+    """The pool of ``search --jobs 2`` (agents.runner): SIGKILL of the parent ends its workers."""
+    code = (
+        "import multiprocessing, os, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from agents.runner import _exit_with\n"
+        "if __name__ == '__main__':\n"
+        "    context = multiprocessing.get_context('spawn')\n"
+        "    pool = ProcessPoolExecutor(2, mp_context=context, initializer=_exit_with,\n"
+        "                               initargs=(os.getpid(),))\n"
+        "    pids = {pool.submit(os.getpid).result() for _ in range(8)}\n"
+        "    [pool.submit(time.sleep, 120) for _ in range(2)]\n"
+        "    print(' '.join(map(str, pids)), flush=True)\n"
+        "    time.sleep(120)\n")
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root)] + sys.path))
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env=env, cwd=root)
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert workers
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+    parent.stdout.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
