@@ -64,12 +64,12 @@ def read_seconds(path: Path) -> float:
 
 def round_trip_differences(a_path: str, b_path: str, fmt: str) -> list[str]:
     """Arrays of ``b`` that differ from ``a`` (latency: beyond 0.5 us for ``.blox``); block
-    signatures have no place in the release files and are not compared."""
+    signatures and fine-tuning arrays have no place in the release files and are not compared."""
     from blox_gym import store
 
     a, b = store.open_store(a_path), store.open_store(b_path)
-    names = sorted(set(a.array_keys()) - {"signatures"}  # not part of the release files
-                   | {f"latency/{d}" for d in a.attrs["devices"]})
+    carried = set(store.TRAINING + store.DERIVED + store.STATIC)  # what release files hold
+    names = sorted(carried & set(a.array_keys()) | {f"latency/{d}" for d in a.attrs["devices"]})
     bad = []
     for name in names:
         x, y = a[name][...], b[name][...]
