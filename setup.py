@@ -14,7 +14,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "predictors", "agents"],
+    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.integrations", "predictors", "agents"],
     package_data={"blox_gym": ["py.typed"]},
     install_requires=[
         "numpy>=1.26",
@@ -34,8 +34,11 @@ setup(
     ],
     extras_require={
         # ray: the runner's Ray backend is tested against the local one on a local instance
-        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9"],
+        # syne-tune: its blackbox module imports huggingface_hub, which it does not require
+        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9",
+                 "syne-tune>=0.16,<0.17", "huggingface_hub>=0.20"],
         "ray": ["ray[default]>=2.9"],
+        "syne-tune": ["syne-tune>=0.16,<0.17", "huggingface_hub>=0.20"],
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},
     classifiers=[

@@ -25,12 +25,15 @@ class SyneTuneAgent(Agent):
     """``scheduler``: a Syne Tune baseline's class name (``ASHA``, ``BOHB``, ``REA``,
     ``RandomSearch``, ...); ``form``: ``"components"`` (15 categoricals, invalid encodings
     reported as the worst value at no cost) or ``"blocks"`` (one of 45 blocks per stage);
-    ``scheduler_kwargs``: passed to the scheduler (e.g. ``{"grace_period": 5}``)."""
+    ``scheduler_kwargs``: passed to the scheduler (e.g. ``{"grace_period": 5}``);
+    ``wallclock_budget``: a budget in ``seconds`` limits the simulated wall clock (the
+    ``n_workers`` train at once) instead of the summed training time."""
 
     scheduler: str = "RandomSearch"
     n_workers: int = 4
     form: str = "components"
     scheduler_kwargs: dict = dataclasses.field(default_factory=dict)
+    wallclock_budget: bool = False
 
     def __post_init__(self):
         super().__post_init__()
@@ -58,7 +61,16 @@ class SyneTuneAgent(Agent):
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
         from blox_gym.integrations.syne_tune import run_syne_tune
 
-        record = run_syne_tune(self.scheduler, evaluate.core, seed=seed,
-                               n_workers=self.n_workers, form=self.form,
-                               **self.scheduler_kwargs)
+        core, budget = evaluate.core, evaluate.core.budget
+        if self.wallclock_budget and budget.unit != "seconds":
+            raise ValueError(f"wallclock_budget needs a budget in seconds, got {budget.unit!r}")
+        if self.wallclock_budget:
+            core.budget = None  # the simulated wall clock limits the run instead
+        try:
+            record = run_syne_tune(
+                self.scheduler, core, seed=seed, n_workers=self.n_workers,
+                max_wallclock=budget.amount if self.wallclock_budget else None,
+                form=self.form, **self.scheduler_kwargs)
+        finally:
+            core.budget = budget
         self._wallclock = record["cost_wallclock"]
