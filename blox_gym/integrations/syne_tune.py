@@ -47,7 +47,7 @@ STATIC = ("params", "macs")
 BLOCK_NAMES = tuple(f"stage{s}.block" for s in range(space.N_STAGES))
 # Schedulers by name: single-fidelity ones see the last epoch only; multi-fidelity ones
 # take time_attr and max_t.
-SINGLE_FIDELITY = ("RandomSearch", "REA", "TPE", "BORE", "CQR", "BOTorch")
+SINGLE_FIDELITY = ("RandomSearch", "REA", "TPE", "BORE", "CQR")
 MULTI_FIDELITY = ("ASHA", "BOHB", "ASHABORE", "ASHACQR")
 SCHEDULERS = SINGLE_FIDELITY + MULTI_FIDELITY
 
@@ -181,6 +181,7 @@ class _Replay(SimulatorCallback):
         self.core, self.blackbox, self.max_wallclock = core, blackbox, max_wallclock
         self.wallclock: list[float] = []
         self.done = False
+        self._model: dict[int, int] = {}  # trial id -> model id
 
     def on_trial_result(self, trial, status, result, decision):
         super().on_trial_result(trial, status, result, decision)
@@ -192,7 +193,9 @@ class _Replay(SimulatorCallback):
         if self.max_wallclock is not None and now > self.max_wallclock:
             self.done = True
             return
-        model = self.blackbox.model_id(trial.config)
+        model = self._model.get(trial.trial_id)
+        if model is None:
+            model = self._model[trial.trial_id] = self.blackbox.model_id(trial.config)
         if model < 0:
             return  # invalid: no cost, nothing recorded
         try:
@@ -222,7 +225,7 @@ def _quiet_scratch() -> Iterator[None]:
     level, old = logger.level, os.environ.get("SYNETUNE_FOLDER")
     with tempfile.TemporaryDirectory(prefix="blox-gym-syne-") as scratch:
         os.environ["SYNETUNE_FOLDER"] = scratch
-        logger.setLevel(logging.WARNING)
+        logger.setLevel(logging.ERROR)  # its warnings are about its own defaults
         try:
             with redirect_stdout(io.StringIO()):
                 yield
