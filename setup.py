@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 about = {}
 exec(Path("blox_gym/_version.py").read_text(), about)
@@ -14,7 +14,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.integrations", "predictors", "agents"],
+    packages=find_packages(include=["blox_gym", "blox_gym.*", "predictors", "predictors.*",
+                                    "agents", "agents.*"]),
     package_data={"blox_gym": ["py.typed"]},
     install_requires=[
         "numpy>=1.26",
@@ -38,6 +39,7 @@ setup(
         "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9",
                  "syne-tune>=0.16,<0.17", "huggingface_hub>=0.20"],
         "ray": ["ray[default]>=2.9"],
+        "data": ["xarray>=2024.1"],  # Table.to_xarray, xarray.open_zarr on a store
         "syne-tune": ["syne-tune>=0.16,<0.17", "huggingface_hub>=0.20"],
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},
