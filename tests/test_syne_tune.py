@@ -103,3 +103,25 @@ def test_simulated_wallclock_limit(table):
     record = run_syne_tune("RandomSearch", core, seed=0, max_wallclock=5_000)
     assert record["cost_wallclock"][-1] <= 5_000
     assert core.budget is None and record["cost_seconds"][-1] > 5_000  # 4 workers at once
+
+
+def test_runner_and_report_take_syne_tune_agents(small_store, tmp_path):
+    from agents import report
+    from agents.runner import COLUMNS, run_experiment
+
+    path = small_store[0]
+    rows = run_experiment("syne:ASHA", path, budget=2, seeds=2, out_dir=tmp_path,
+                          settings={"n_workers": 2})
+    assert list(rows.columns) == list(COLUMNS) and set(rows["seed"]) == {0, 1}
+    ours = run_experiment("random", path, budget=2, seeds=1, out_dir=tmp_path)
+    np.testing.assert_array_equal(ours["cost_wallclock"], ours["cost_seconds"])
+    text = report.write_report([tmp_path], tmp_path / "wall.png", unit="wallclock")
+    assert "syne:ASHA" in text and (tmp_path / "wall.png").exists()
+
+
+def test_wallclock_budget_through_the_agent(table):
+    agent = SyneTuneAgent(scheduler="RandomSearch", wallclock_budget=True)
+    record = agent.run(SearchCore(table), Budget(3_000, "seconds"), seed=0)
+    assert record["cost_wallclock"][-1] <= 3_000 < record["cost_seconds"][-1]
+    with pytest.raises(ValueError, match="wallclock_budget needs a budget in seconds"):
+        agent.run(SearchCore(table), Budget(2, "models"), seed=0)
