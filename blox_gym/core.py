@@ -88,6 +88,11 @@ class SearchCore:
         return float(self._cost[UNITS.index(self.budget.unit if self.budget else "models")])
 
     @property
+    def budget_left(self) -> float:
+        """Fraction of the budget left, in 0..1 (1 without a budget)."""
+        return 1.0 if self.budget is None else max(0.0, 1.0 - self.spent / self.budget.amount)
+
+    @property
     def remaining(self) -> float:
         return np.inf if self.budget is None else max(0.0, self.budget.amount - self.spent)
 
@@ -214,19 +219,25 @@ class SearchCore:
         Reading it is the only place test metrics are touched.
         """
         rec = {k: np.asarray(v) for k, v in self._log.items()}
-        n = len(rec["model_id"])
-        best_val = np.full(n, np.nan)
-        best_id = np.full(n, -1, dtype=np.int64)
-        best_seed = np.full(n, -1, dtype=np.int64)
-        current = (-np.inf, -1, -1)
-        for i in range(n):
-            if rec["val_top1"][i] > current[0]:
-                current = (rec["val_top1"][i], rec["model_id"][i], rec["seed"][i])
-            best_val[i], best_id[i], best_seed[i] = current
-        reported = np.full(n, np.nan)
-        for s in np.unique(best_seed[best_id >= 0]):
-            mask = (best_seed == s) & (best_id >= 0)
-            reported[mask] = self.table.test_acc(best_id[mask], seed=int(s))
-        rec.update(best_val=best_val, best_model=best_id, reported_test=reported,
-                   regret=self.best_test_in_table() - reported)
-        return rec
+        return complete_record(rec, self.table, self.best_test_in_table())
+
+
+def complete_record(rec: dict[str, np.ndarray], table: Table, best_test: float
+                    ) -> dict[str, np.ndarray]:
+    """Adds ``best_val``, ``best_model``, ``reported_test`` and ``regret`` to a record's
+    evaluation columns (``model_id``, ``seed``, ``val_top1``...): the one record builder of
+    SearchCore and the environments.  The first model reaching the best value keeps it."""
+    val, n = rec["val_top1"], len(rec["val_top1"])
+    running = np.maximum.accumulate(np.where(np.isnan(val), -np.inf, val))
+    previous = np.concatenate([[-np.inf], running[:-1]])
+    improved = val > previous
+    at = np.maximum.accumulate(np.where(improved, np.arange(n), -1))
+    best_model = np.where(at >= 0, rec["model_id"][at], -1).astype(np.int64)
+    best_seed = np.where(at >= 0, rec["seed"][at], -1).astype(np.int64)
+    reported = np.full(n, np.nan)
+    for s in np.unique(best_seed[at >= 0]):
+        mask = (best_seed == s) & (at >= 0)
+        reported[mask] = table.test_acc(best_model[mask], seed=int(s))
+    rec.update(best_val=np.where(at >= 0, running, -np.inf), best_model=best_model,
+               reported_test=reported, regret=best_test - reported)
+    return rec
