@@ -379,8 +379,8 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
 
     def _observe(self):
         x = self._x
-        return self.observer.batch(x.copy() if self.copy else x, self.ledger.budget_left,
-                                   self._last_reward)
+        left = self.ledger.budget_left if self.observer.mode == "dict" else None
+        return self.observer.batch(x.copy() if self.copy else x, left, self._last_reward)
 
     def _info(self, model_id, valid, val, step_cost) -> dict:
         ledger = self.ledger

@@ -57,33 +57,57 @@ def check_edit_options(horizon: int, reward: str, action_mode: str, noop_reward:
     return int(horizon)
 
 
-def edit_masks(x: np.ndarray, raw: np.ndarray, visited: np.ndarray | None, relative: bool,
-               feasible_raw: np.ndarray | None, exclude_invalid: bool) -> np.ndarray:
-    """Allowed actions of ``n`` states (``x``: (n, 15) encodings, ``raw``: their raw
-    indices): never a no-op; with ``feasible_raw`` none to an infeasible model (invalid ones
-    too if ``exclude_invalid``); none to a model id in the state's row of ``visited``.  A
-    state left with nothing allows its no-ops (absolute) or every action (relative)."""
+def _block_of_code() -> np.ndarray:
+    """Block index (0..44) of each of a stage's 72 encodings; for an invalid stage a large
+    negative number, so that any model id computed with it is negative (int32)."""
+    codes = np.arange(_STAGE_PLACE[-1] * 2)
+    stage = (codes[:, None] // _STAGE_PLACE) % _RADIX[:5]
+    ids = space.RAW_TO_MODEL[np.tile(stage, 3) @ _PLACE]
+    return np.where(ids >= 0, ids % space.N_BLOCKS, -10**6).astype(np.int32)
+
+
+_STAGE_PLACE = _PLACE[:5]  # a stage's 5 components as a mixed-radix code, 0..71
+_STAGE_PLACE32, _RADIX32 = _STAGE_PLACE.astype(np.int32), _RADIX.astype(np.int32)
+_REL_STEP32, _ACTION_VALUE32 = REL_STEP.astype(np.int32), space.ACTION_VALUE.astype(np.int32)
+_BLOCK = _block_of_code()
+_STAGE_OF = np.arange(space.N_COMPONENTS) // 5
+_STAGE_WEIGHT = (space.N_BLOCKS ** np.arange(space.N_STAGES)).astype(np.int32)  # id = sum
+_CODE_STEP = _STAGE_PLACE[np.arange(space.N_COMPONENTS) % 5].astype(np.int32)  # block * 45**s
+
+
+def edit_masks(x: np.ndarray, mid: np.ndarray, visited: np.ndarray | None, relative: bool,
+               feasible_model: np.ndarray | None, exclude_invalid: bool) -> np.ndarray:
+    """Allowed actions of ``n`` states (``x``: (n, 15) encodings, ``mid``: their model ids):
+    never a no-op; with ``feasible_model`` none to an infeasible model (invalid ones too if
+    ``exclude_invalid``); none to a model id in the state's row of ``visited``.  A state left
+    with nothing allows its no-ops (absolute) or every action (relative).
+
+    An edit changes one stage, so the new model id is the old one with that stage's block
+    swapped: small-table look-ups only, no gathers in the 3.4 M-entry raw index."""
+    comp = REL_COMPONENT if relative else space.ACTION_COMPONENT
+    current = x.take(comp, axis=1).astype(np.int32)  # take: C order, fast downstream
     if relative:
-        current = x[:, REL_COMPONENT]
-        target = (current + REL_STEP) % _RADIX[REL_COMPONENT]
+        target = (current + _REL_STEP32) % _RADIX32[comp]
         mask = np.ones(target.shape, dtype=bool)
-        delta = (target - current) * _PLACE[REL_COMPONENT]
     else:
-        current = x[:, space.ACTION_COMPONENT]
-        mask = space.ACTION_VALUE != current
-        delta = (space.ACTION_VALUE - current) * ACTION_PLACE
-    if feasible_raw is not None or visited is not None:
-        raws = raw[:, None] + delta
-        mids = space.RAW_TO_MODEL.take(raws)
-        if feasible_raw is not None:
-            feasible = feasible_raw.take(raws)
+        target = _ACTION_VALUE32
+        mask = target != current
+    if feasible_model is not None or visited is not None:
+        code = x.reshape(len(x), space.N_STAGES, 5).astype(np.int32) @ _STAGE_PLACE32  # (n, 3)
+        stage = _STAGE_OF[comp]
+        old_code = code.take(stage, axis=1)
+        new_block = _BLOCK[old_code + (target - current) * _CODE_STEP[comp]]
+        # negative where the edit makes the stage invalid
+        mids = mid.astype(np.int32)[:, None] + (new_block - _BLOCK[old_code]) * _STAGE_WEIGHT[stage]
+        if feasible_model is not None:
+            feasible = (mids >= 0) & feasible_model.take(np.maximum(mids, 0))
             mask &= feasible if exclude_invalid else (mids < 0) | feasible
         if visited is not None:
             for j in range(visited.shape[1]):
                 mask &= mids != visited[:, j:j + 1]
     empty = ~mask.any(axis=1)
     if empty.any():
-        mask[empty] = True if relative else (space.ACTION_VALUE == current)[empty]
+        mask[empty] = True if relative else (target == current)[empty]
     return mask
 
 
@@ -214,8 +238,8 @@ class BloxEditEnv(BloxEnv):
         (relative) are allowed."""
         check = self.mask_invalid or self._hw_mask
         visited = np.array([self._visited]) if self.mask_revisits else None
-        return edit_masks(self._x[None], np.array([self._raw]), visited, self._relative,
-                          self._oracle.feasible_raw if check else None, self.mask_invalid)[0]
+        return edit_masks(self._x[None], np.array([self._mid]), visited, self._relative,
+                          self._oracle.feasible_model if check else None, self.mask_invalid)[0]
 
     def render(self) -> str | None:
         """With ``render_mode="ansi"``: the encoding by stage, the model, the last reward,
@@ -292,7 +316,7 @@ class BloxEditVectorEnv(BloxVectorEnv):
 
     def _restart(self, rows, raw: np.ndarray | None = None) -> tuple:
         """New episodes in ``rows``; their reset info (model, valid, val top-1, cost)."""
-        if len(self._rows[rows]) == self.num_envs:
+        if not isinstance(rows, slice) and len(rows) == self.num_envs:
             rows = slice(None)  # basic indexing: much faster than a full index array
         self._begin(rows, raw)
         mid = self._mid[rows]
@@ -362,6 +386,6 @@ class BloxEditVectorEnv(BloxVectorEnv):
         """``(num_envs, 36 or 21)`` allowed actions, by the rules of
         :meth:`BloxEditEnv.action_masks`."""
         check = self.mask_invalid or self._hw_mask
-        return edit_masks(self._x, self._raw, self._visited if self.mask_revisits else None,
-                          self._relative, self._feasible_raw if check else None,
+        return edit_masks(self._x, self._mid, self._visited if self.mask_revisits else None,
+                          self._relative, self._oracle.feasible_model if check else None,
                           self.mask_invalid)
