@@ -165,8 +165,8 @@ def fit_rollout(cls: type[BaseAlgorithm], algo_kwargs: dict, n_envs: int,
     fitted = dict(algo_kwargs, n_steps=max(2, budget_steps // (MIN_UPDATES * n_envs)))
     rollout = fitted["n_steps"] * n_envs
     if "batch_size" in defaults:
-        batch = algo_kwargs.get("batch_size", defaults["batch_size"].default)
-        fitted["batch_size"] = min(batch, rollout)
+        batch = min(algo_kwargs.get("batch_size", defaults["batch_size"].default), rollout)
+        fitted["batch_size"] = max(b for b in range(1, batch + 1) if rollout % b == 0)
     warnings.warn(f"{cls.__name__}: a rollout of {n_steps} x {n_envs} steps leaves fewer than "
                   f"{MIN_UPDATES} updates in a budget of about {budget_steps} steps; using "
                   f"n_steps={fitted['n_steps']}" + (f", batch_size={fitted['batch_size']}"

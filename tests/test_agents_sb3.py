@@ -132,6 +132,7 @@ def test_native_vec_env_trains_maskable_ppo_with_masks(structured_store):
 
     env = native_vec_env(EDIT_ID, 4, table=structured_store[0], action_mode="relative",
                          reward="step", mask_invalid=True)
+    env.reset()
     masks = np.stack(env.env_method("action_masks"))
     assert masks.shape == (4, 21) and env.has_attr("action_masks")
     model = MaskablePPO("MlpPolicy", env, n_steps=16, batch_size=32, n_epochs=1, seed=0)

@@ -5,7 +5,7 @@ same-step autoreset, the vector record, and the StopWhenSpent callback on a vect
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.vector import SyncVectorEnv
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from blox_gym import space
 from blox_gym.core import Budget, SearchCore
@@ -23,7 +23,7 @@ def table(structured_store):
     return Table(structured_store[0])
 
 
-def test_relative_actions_always_change_the_model(table):
+def test_relative_actions_always_change_the_encoding(table):
     assert N_RELATIVE == 21 and REL_COMPONENT.tolist()[:7] == [0, 0, 1, 1, 2, 3, 4]
     env = BloxEditEnv(table, action_mode="relative", reward="step", horizon=40)
     assert env.action_space == gym.spaces.Discrete(21)
@@ -34,7 +34,8 @@ def test_relative_actions_always_change_the_model(table):
         expected[d] = (obs[d] + k) % space.RADIX[d]
         new, reward, _, _, info = env.step(a)
         if space.is_valid(expected):
-            assert new.tolist() == expected.tolist() and info["model_id"] != space.model_id(obs)
+            assert new.tolist() == expected.tolist() != obs.tolist()  # isomorphic: same id
+            assert info["model_id"] == space.model_id(expected) and reward > 0
             obs = new
         else:  # rejected: -1, nothing moves
             assert reward == -1.0 and new.tolist() == obs.tolist()
@@ -110,9 +111,13 @@ def test_step_before_reset_is_an_error(table):
     for env in (BloxEditEnv(table), BloxBuildEnv(table)):
         with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
             env.step(0)
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before action_masks\(\)"):
+            env.action_masks()
     for vec in (BloxEditVectorEnv(2, table), BloxBuildVectorEnv(2, table)):
         with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
             vec.step(np.zeros(2, dtype=np.int64))
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before action_masks\(\)"):
+            vec.action_masks()
 
 
 def test_metric_missing_for_a_drawable_seed_is_refused(small_store):
@@ -137,7 +142,7 @@ def test_same_step_autoreset_matches_gymnasium_sync(table):
     kwargs = dict(reward="improvement", budget=(6, "models"), horizon=3)
     vec = BloxEditVectorEnv(4, table, autoreset_mode="same_step", **kwargs)
     sync = SyncVectorEnv([lambda: BloxEditEnv(table, **kwargs) for _ in range(4)],
-                         autoreset_mode="same_step")
+                         autoreset_mode=AutoresetMode.SAME_STEP)
     assert vec.metadata["autoreset_mode"].value == "SameStep"
     vec.reset(seed=0)
     sync.reset(seed=0)
@@ -159,8 +164,8 @@ def test_same_step_autoreset_matches_gymnasium_sync(table):
 
 
 def test_vector_record_equals_search_core_per_copy(table):
-    vec = BloxEditVectorEnv(3, table, reward="step", budget=(8, "models"),
-                            on_budget_end="stop", fidelity=7)
+    vec = BloxEditVectorEnv(3, table, reward="step", budget=(3, "models"),
+                            on_budget_end="stop", fidelity=7)  # 0.35 models an evaluation
     vec.reset(seed=0)
     for a in np.random.default_rng(3).integers(36, size=(60, 3)):
         _, _, terminated, _, info = vec.step(a)
@@ -168,12 +173,12 @@ def test_vector_record_equals_search_core_per_copy(table):
             break
     assert vec.ledger.exhausted.all()
     for i in range(3):
-        core = SearchCore(table, Budget(8, "models"))
+        core = SearchCore(table, Budget(3, "models"))
         ids, _ = vec.ledger.evaluations(i)
         core.evaluate_many(ids, 7)
         ours, theirs = vec.record(i), core.record()
         assert all(np.array_equal(ours[k], theirs[k], equal_nan=True) for k in theirs)
-        assert vec.ledger.cost["models"][i] == core.cost["models"] == 8
+        assert vec.ledger.cost["models"][i] == core.cost["models"] >= 3
     with pytest.raises(RuntimeError, match=r"copies \[0, 1, 2\]: the search's budget"):
         vec.step(np.zeros(3, dtype=np.int64))  # "stop": the next step after the end
 

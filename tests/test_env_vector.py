@@ -129,9 +129,10 @@ def test_make_vec_gives_the_native_env(structured_store, env_id):
 
 
 def test_next_step_autoreset(structured_store):
-    vec = BloxEditVectorEnv(3, structured_store[0], reward="step", horizon=1)
+    vec = BloxEditVectorEnv(3, structured_store[0], reward="step", horizon=1, mask_invalid=True)
     vec.reset(seed=0)
-    obs, reward, terminated, truncated, info = vec.step(np.array([0, 1, 2]))
+    allowed = vec.action_masks().argmax(axis=1)  # a real, valid edit in each copy
+    obs, reward, terminated, truncated, info = vec.step(allowed)
     assert terminated.all() and (reward > 0).all() and (info["step_cost"] == 1).all()
     obs2, reward, terminated, truncated, info = vec.step(np.array([5, 5, 5]))  # ignored
     assert (reward == 0).all() and not terminated.any() and not truncated.any()

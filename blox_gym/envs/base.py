@@ -101,7 +101,7 @@ def render_line(x: np.ndarray, unset: int | None, mid: int, reward: float, best:
 class BloxEnv(SearchSettings, gym.Env):
     """Base of :class:`BloxEditEnv` and :class:`BloxBuildEnv`; see ``docs/envs.md``."""
 
-    metadata = {"render_modes": list(RENDER_MODES)}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}
 
     def __init__(self, table, nvec, obs_mode, mask_invalid, fidelity, metric, train_seed,
                  constraint, budget, on_budget_end, sealed, render_mode):
@@ -152,9 +152,9 @@ class BloxEnv(SearchSettings, gym.Env):
         self._ledger = Ledger(self._oracle, self.budget, self._stream.seed63())
         self._told = False
 
-    def _check_started(self) -> None:
+    def _check_started(self, what: str = "step()") -> None:
         if self._stream is None:
-            raise RuntimeError("call reset() before step()")
+            raise RuntimeError(f"call reset() before {what}")
 
     def _evaluate(self, mid: int) -> tuple[float, float, float]:
         """Train model ``mid`` (charging it once): ``(val top-1, objective, cost)``."""
@@ -226,7 +226,8 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
     budget (parallel workers of one NAS run); else each copy runs its own search.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": list(RENDER_MODES)}
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": list(RENDER_MODES),
+                "render_fps": 4}
 
     def __init__(self, num_envs, table, nvec, n_actions, obs_mode, mask_invalid, fidelity,
                  metric, train_seed, constraint, budget, on_budget_end, sealed, render_mode,
@@ -321,9 +322,12 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
 
     # ------------------------------------------------------------ the step
 
-    def _check_actions(self, actions) -> np.ndarray:
+    def _check_started(self, what: str = "step()") -> None:
         if not self._started:
-            raise RuntimeError("call reset() before step()")
+            raise RuntimeError(f"call reset() before {what}")
+
+    def _check_actions(self, actions) -> np.ndarray:
+        self._check_started()
         a = np.asarray(actions)
         if a.shape == (self.num_envs,) and a.dtype.kind in "iu":
             a = a.astype(np.int64, copy=False)

@@ -138,6 +138,7 @@ class BloxBuildEnv(BloxEnv):
     def action_masks(self) -> np.ndarray:
         """Allowed values (3 bools) for the current component: within its radix, and with
         ``mask_invalid`` or a mask constraint, completable into a feasible model."""
+        self._check_started("action_masks()")
         return build_masks(np.array([self._p]), np.array([self._raw]), self._prefix_ok)[0]
 
     def render(self) -> str | None:
@@ -220,4 +221,5 @@ class BloxBuildVectorEnv(BloxVectorEnv):
 
     def action_masks(self) -> np.ndarray:
         """``(num_envs, 3)`` allowed values, by the rules of :meth:`BloxBuildEnv.action_masks`."""
+        self._check_started("action_masks()")
         return build_masks(self._x[:, _N].astype(np.int64), self._raw, self._prefix_ok)

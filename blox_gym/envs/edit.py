@@ -236,6 +236,7 @@ class BloxEditEnv(BloxEnv):
         model, with a mask constraint none over it, with ``mask_revisits`` no model visited in
         this episode.  If that leaves nothing, the no-ops (absolute) or all actions
         (relative) are allowed."""
+        self._check_started("action_masks()")
         check = self.mask_invalid or self._hw_mask
         visited = np.array([self._visited]) if self.mask_revisits else None
         return edit_masks(self._x[None], np.array([self._mid]), visited, self._relative,
@@ -385,6 +386,7 @@ class BloxEditVectorEnv(BloxVectorEnv):
     def action_masks(self) -> np.ndarray:
         """``(num_envs, 36 or 21)`` allowed actions, by the rules of
         :meth:`BloxEditEnv.action_masks`."""
+        self._check_started("action_masks()")
         check = self.mask_invalid or self._hw_mask
         return edit_masks(self._x, self._mid, self._visited if self.mask_revisits else None,
                           self._relative, self._oracle.feasible_model if check else None,
