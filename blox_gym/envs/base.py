@@ -349,7 +349,7 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
                 out[rows] = value
             reward[rows] = 0.0
             terminated[rows] = False
-        self._last_reward = reward
+        self._last_reward = reward.copy()  # restarts zero it; the caller keeps reward
         truncated = np.zeros(self.num_envs, dtype=bool)
         info = self._info(mid, valid, val, cost)
         obs = self._observe()
