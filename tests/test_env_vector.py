@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 
-from blox_gym import space
 from blox_gym.envs import EDIT_ID, ENV_IDS
 from blox_gym.envs.base import INFO_KEYS
 from blox_gym.envs.build import BloxBuildEnv, BloxBuildVectorEnv

@@ -5,8 +5,8 @@ An episode starts from a valid model and makes ``horizon`` edits.  ``action_mode
 ``space.ACTION_VALUE[a]``; setting a component to its current value is a *no-op*: it scores
 ``noop_reward``, trains nothing and costs nothing.  ``action_mode="relative"``
 (``Discrete(21)``, recommended for RL): action ``a`` moves component ``d = REL_COMPONENT[a]``
-from value ``v`` to ``(v + REL_STEP[a]) mod radix[d]``, so every action is a real change, as
-the paper's Q-learning defines one.  An edit that gives an invalid model (or one over a mask
+from value ``v`` to ``(v + REL_STEP[a]) mod radix[d]``, so every action changes the encoding,
+as the paper's Q-learning defines one.  An edit that gives an invalid model (or one over a mask
 constraint) scores -1 at no cost and is *rejected*: the state stays the last valid model.
 No-ops and rejected edits count towards the horizon, so every observation is a valid model.
 
@@ -38,7 +38,6 @@ _PLACE = space._PLACE.astype(np.int64)
 REL_COMPONENT = np.repeat(np.arange(space.N_COMPONENTS), _RADIX - 1)
 REL_STEP = np.concatenate([np.arange(1, r) for r in _RADIX])
 N_RELATIVE = len(REL_COMPONENT)  # 21
-ACTION_PLACE = _PLACE[space.ACTION_COMPONENT]
 _ABS = (space.ACTION_COMPONENT.tolist(), space.ACTION_VALUE.tolist())
 _REL = (REL_COMPONENT.tolist(), REL_STEP.tolist())
 _PLACE_L, _RADIX_L = _PLACE.tolist(), _RADIX.tolist()
@@ -279,8 +278,10 @@ class BloxEditVectorEnv(BloxVectorEnv):
         self._relative = relative
         self._component = REL_COMPONENT if relative else space.ACTION_COMPONENT.astype(np.int64)
         self._value = REL_STEP if relative else space.ACTION_VALUE.astype(np.int64)
+        self._action_place = _PLACE[self._component]  # raw-index weight of each action
         self._feasible_raw = self._oracle.feasible_raw
         self._start_raw, self._start_enc = start_table(self._feasible_raw)
+        self._start_mid = space.RAW_TO_MODEL[self._start_raw]  # 1 MB: a cheaper gather
         n, h = self.num_envs, self.horizon + 1
         self._unset = None
         self._x = np.zeros((n, space.N_COMPONENTS), dtype=OBS_DTYPE)
@@ -304,12 +305,13 @@ class BloxEditVectorEnv(BloxVectorEnv):
         self._begin_rows(rows)
         if raw is None:
             i = (self._draw(rows) * len(self._start_raw)).astype(np.int64)
-            raw, x = self._start_raw.take(i), self._start_enc.take(i, axis=0)
+            raw, x, mid = (self._start_raw.take(i), self._start_enc.take(i, axis=0),
+                           self._start_mid.take(i))
         else:
-            x = space.from_raw_index(raw)
+            x, mid = space.from_raw_index(raw), space.RAW_TO_MODEL.take(raw)
         self._x[rows] = x
         self._raw[rows] = raw
-        self._mid[rows] = mid = space.RAW_TO_MODEL.take(raw)
+        self._mid[rows] = mid
         self._t[rows] = 0
         self._visited[rows] = _NOT_VISITED
         self._visited[rows, 0] = mid
@@ -359,7 +361,7 @@ class BloxEditVectorEnv(BloxVectorEnv):
         old = self._x_flat.take(where).astype(np.int64)
         v = (old + self._value.take(a)) % _RADIX.take(comp) if self._relative else self._value.take(a)
         noop = v == old
-        raw = self._raw + (v - old) * _PLACE.take(comp)
+        raw = self._raw + (v - old) * self._action_place.take(a)
         attempted = space.RAW_TO_MODEL.take(raw)
         valid = self._feasible_raw.take(raw) if self._hw_mask else attempted >= 0
         move = going & valid & ~noop
