@@ -14,7 +14,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "predictors", "agents"],
+    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.commands", "predictors", "agents"],
     package_data={"blox_gym": ["py.typed"]},
     install_requires=[
         "numpy>=1.26",
@@ -36,6 +36,7 @@ setup(
         # ray: the runner's Ray backend is tested against the local one on a local instance
         "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9"],
         "ray": ["ray[default]>=2.9"],
+        "data": ["xarray>=2024.1"],  # Table.to_xarray, xarray.open_zarr on a store
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},
     classifiers=[

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from blox_gym import space
-from blox_gym.core import UNITS, Budget, complete_record
+from blox_gym.core import SCRATCH, UNITS, Budget, complete_record
 from blox_gym.envs.options import Oracle
 
 _UNKNOWN = 255  # model_seed entry of a model not trained yet
@@ -37,6 +37,7 @@ def search_record(oracle: Oracle, ids: np.ndarray, si: np.ndarray) -> dict[str, 
         "cost_models": np.cumsum(np.where(first, models, 0.0)),
         "cost_epochs": np.cumsum(np.where(first, epochs, 0.0)),
         "cost_seconds": np.cumsum(np.where(first, oracle.seconds[si, ids], 0.0)),
+        "protocol": np.full(len(ids), SCRATCH),
     }
     best_seed = oracle.seeds[0] if oracle.fixed_seed else "mean"
     best_test = float(np.nanmax(oracle.table.test_acc(np.arange(space.N_MODELS), seed=best_seed)))
