@@ -6,6 +6,7 @@ Every query takes *models* as
 * an architecture: the nested form, a flat list/tuple of 15 ints, or an ``(N, 15)`` array
   (isomorphic architectures give the same answer),
 * a model hash (a 32-hex string) or a list / 1-D string array of hashes,
+* a pandas ``Index`` or ``Series`` of any of the array forms (``df.index``),
 
 and returns a Python scalar for one model or a ``numpy`` array for many.  A 1-D numpy
 array is always read as model ids; pass one flat architecture as a list or an ``(1, 15)``
@@ -90,6 +91,8 @@ class Table:
 
     def ids(self, models) -> tuple[np.ndarray, bool]:
         """Resolve ``models`` to ``(int64 model ids, was_scalar)``; see the module docstring."""
+        if hasattr(models, "to_numpy") and type(models).__module__.startswith("pandas"):
+            models = models.to_numpy()  # a pandas Index or Series: its values, as numpy
         if isinstance(models, (int, np.integer)) and not isinstance(models, bool):
             return _check_ids(np.array([models], dtype=np.int64)), True
         if isinstance(models, str):
