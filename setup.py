@@ -29,7 +29,7 @@ setup(
         "matplotlib>=3.8",
         "torch>=2.2",
         "torch-geometric>=2.5",
-        "gymnasium>=1.0",
+        "gymnasium>=1.1",  # AutoresetMode; tested with 1.4
         "stable-baselines3>=2.4",
         "sb3-contrib>=2.4",
     ],
