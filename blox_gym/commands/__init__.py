@@ -1,1 +1,1 @@
-"""Command-line commands: each module has add_arguments(parser) and run(args)."""
+"""The ``blox-gym`` commands: one module per command, each with ``add_arguments(parser)`` and ``run(args) -> int``."""
