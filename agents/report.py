@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from blox_gym.core import UNITS
+
+AXES = (*UNITS, "wallclock")  # cost units, and simulated wall-clock seconds
 from blox_gym.paths import atomic_write
 
 METRICS = {"reported_test": "reported test top-1 (%)", "regret": "regret (pp test top-1)"}
@@ -74,6 +76,8 @@ def load_runs(dirs) -> Runs:
         configs[key] = json.loads((folder / "config.json").read_text())["config"]
         for path in sorted(folder.glob("seed-*.parquet")):
             frame = load_seed(folder, int(path.stem.split("-")[1]))
+            if "cost_wallclock" not in frame:  # written before the column: one model at a time
+                frame = frame.assign(cost_wallclock=frame["cost_seconds"])
             frames.append(frame.assign(agent=key))
     if not frames:
         raise FileNotFoundError(f"no finished seeds in {', '.join(map(str, folders))}")
@@ -193,8 +197,8 @@ def _first_cost(rows: pd.DataFrame, x: str, threshold: float) -> float:
 
 
 def _cost_column(unit: str) -> str:
-    if unit not in UNITS:
-        raise ValueError(f"cost unit {unit!r} is not one of {', '.join(UNITS)}")
+    if unit not in AXES:
+        raise ValueError(f"cost unit {unit!r} is not one of {', '.join(AXES)}")
     return f"cost_{unit}"
 
 
@@ -260,12 +264,13 @@ def plot(runs: Runs, out: str | os.PathLike, unit: str = "models",
                      "top 0.1 % (dotted)")
     right.set_ylim(-0.02, 1.02)
     for ax in (left, right):
-        name = "simulated training time" if unit == "seconds" else unit
+        name = {"seconds": "simulated training time",
+                "wallclock": "simulated wall-clock time"}.get(unit, unit)
         ax.set_xlabel(f"cost ({name}{', log scale' if log else ''})")
         ax.grid(alpha=0.3)
         if log:
             ax.set_xscale("log")
-        if unit == "seconds":
+        if unit in ("seconds", "wallclock"):
             duration_axis(ax.xaxis, float(grid[0]), float(grid[-1]), log)
         elif log:
             plain_log_axis(ax.xaxis, one_two_five(float(grid[0]), float(grid[-1])))
@@ -312,7 +317,7 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
                         help="runner output folders (an agent's folder or its parent)")
     parser.add_argument("--out", required=True, metavar="FIG",
                         help="figure path (.png, .pdf, .svg); the summary goes next to it")
-    parser.add_argument("--unit", choices=UNITS, default="models", help="cost axis (models)")
+    parser.add_argument("--unit", choices=AXES, default="models", help="cost axis (models)")
     parser.add_argument("--log-x", action=argparse.BooleanOptionalAction, default=None,
                         help="log cost axis (default: on for models, off otherwise)")
     return parser
