@@ -14,7 +14,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "predictors", "agents"],
+    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.pipeline",
+              "blox_gym.commands", "predictors", "agents"],
     package_data={"blox_gym": ["py.typed"]},
     install_requires=[
         "numpy>=1.26",
@@ -34,7 +35,9 @@ setup(
     ],
     extras_require={
         # ray: the runner's Ray backend is tested against the local one on a local instance
-        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9"],
+        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9", "kornia>=0.7"],
+        # train: the measurement pipeline's device-side augmentation (blox_gym.augment)
+        "train": ["kornia>=0.7"],
         "ray": ["ray[default]>=2.9"],
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},

@@ -262,3 +262,48 @@ def test_distill_and_finetune_commands(tiny_npz, tmp_path, torch_one_thread):
         for key, value in cells[cell_name(s, CONV)].items():
             assert torch.equal(student.blocks[s].state_dict()[key], value)
     assert torch.equal(student.classifier.weight, teacher.classifier.weight)
+
+
+# ---------------------------------------------------------------- backends
+
+def test_live_random_search_trains_three_models(tiny_npz, tmp_path, torch_one_thread):
+    from agents.random_search import RandomSearch
+    from blox_gym.core import Budget
+    from blox_gym.pipeline.live import live_core
+
+    recipe = Normal(epochs=2, batch_size=16, eval_batch_size=64)
+    core = live_core(tiny_npz, recipe, seed=0, runs=tmp_path / "live")
+    record = RandomSearch().run(core, Budget(3, "models"), seed=0)
+    trained = np.unique(record["model_id"][record["charged_epochs"] > 0])
+    assert len(trained) == 3 and core.cost["models"] == pytest.approx(3)
+    finished = records.find_records([tmp_path / "live"])
+    assert len(finished) == 3  # full fidelity: each run finished with a record
+    best = int(record["best_model"][-1])
+    best_record = records.read_record(records.record_path(tmp_path / "live", recipe, best, 0))
+    assert record["best_val"][-1] == max(best_record["history"]["val_top1"])
+    assert record["reported_test"][-1] == best_record["history"]["test_top1"]
+    assert np.isnan(record["regret"]).all()
+
+    low = live_core(tiny_npz, recipe, seed=0, runs=tmp_path / "partial")
+    first = low.evaluate(FAST, fidelity=1)  # one epoch, checkpointed, no record yet
+    assert records.find_records([tmp_path / "partial"]) == [] and low.cost["epochs"] == 1
+    assert low.evaluate(FAST, fidelity=2, at_epoch=True) >= 0 and low.cost["epochs"] == 2
+    full = records.read_record(records.record_path(tmp_path / "partial", recipe, FAST, 0))
+    assert full["history"]["val_top1"][0] == first  # the resumed run is the same run
+
+
+def test_ray_backend_trains_two_models_and_skips_finished(tiny_npz, tmp_path):
+    ray = pytest.importorskip("ray")
+    from blox_gym.pipeline.backends import run_jobs
+
+    recipe = Normal(epochs=1, batch_size=16, eval_batch_size=64)
+    jobs = [Job(m, 0, recipe, tiny_npz, str(tmp_path / "runs")) for m in (FAST, CONV)]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        outcome = run_jobs(jobs, backend="ray", progress=False)
+        again = run_jobs(jobs, backend="ray", progress=False)
+    finally:
+        ray.shutdown()
+    assert not outcome.failed and sorted(outcome.done) == sorted(j.record for j in jobs)
+    assert (again.skipped, len(again.done)) == (2, 2)
+    assert {records.read_record(j.record)["model"] for j in jobs} == {FAST, CONV}

@@ -87,6 +87,24 @@ def run_job(job: Job) -> Path:
     return job.record
 
 
+def history_until(job: Job, epochs: int) -> dict:
+    """The history of a Normal ``job`` after at least ``epochs`` epochs: from its record
+    when finished, else trained (or resumed from its checkpoint) up to ``epochs`` and
+    checkpointed there; a job that reaches its last epoch is finished with a record."""
+    if not isinstance(job.recipe, Normal):
+        raise TypeError("partial runs exist for the Normal recipe only")
+    if not job.record.exists() and epochs < job.recipe.epochs:
+        from blox_gym.pipeline.train import train_normal
+
+        job.options.check()
+        data = _data(job.dataset, job.data_dir, job.options.device)
+        checkpoint = records.run_stem(job.runs, job.recipe, job.model, job.seed).with_suffix(".ckpt")
+        history, _ = train_normal(job.model, data, job.recipe, job.seed, job.options,
+                                  checkpoint, stop_after=epochs)
+        return history
+    return records.read_record(run_job(job))["history"]
+
+
 def _train(job: Job, data: Dataset, checkpoint: Path):
     from blox_gym.pipeline.train import train_normal
 
