@@ -14,8 +14,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.pipeline",
-              "blox_gym.commands", "predictors", "agents"],
+    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.commands",
+              "blox_gym.pipeline", "predictors", "agents"],
     package_data={"blox_gym": ["py.typed"]},
     install_requires=[
         "numpy>=1.26",
@@ -39,6 +39,7 @@ setup(
         # train: the measurement pipeline's device-side augmentation (blox_gym.augment)
         "train": ["kornia>=0.7"],
         "ray": ["ray[default]>=2.9"],
+        "data": ["xarray>=2024.1"],  # Table.to_xarray, xarray.open_zarr on a store
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},
     classifiers=[

@@ -27,6 +27,9 @@ _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "brp_nas": "agents.brp_nas:BrpNas",
     "donna": "agents.donna:Donna",
     "lana": "agents.lana:Lana",
+    "donna_gcn": "agents.blockwise:DonnaGcn",
+    "blockwise": "agents.blockwise:Blockwise",
+    "iterative": "agents.blockwise:Iterative",
 }
 SB3_PREFIX = "sb3:"
 

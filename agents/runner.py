@@ -41,7 +41,7 @@ from blox_gym.table import Table, default_path, open_table
 BACKENDS = ("local", "ray")
 COLUMNS = ("agent", "seed", "step", "model_id", "fidelity", "train_seed", "val_top1",
            "charged_epochs", "cost_models", "cost_epochs", "cost_seconds", "best_val",
-           "best_model", "reported_test", "regret")
+           "best_model", "reported_test", "regret", "protocol")
 _RECORD_KEY = {"train_seed": "seed"}  # row column -> SearchCore.record() key
 TOP_FRACTIONS = {"top1%": 0.01, "top0.1%": 0.001}
 _VERSIONED = ("numpy", "scipy", "pandas", "pyarrow", "torch", "zarr", "gymnasium",
@@ -256,7 +256,25 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an agent setting, e.g. --set population=32 (repeatable)")
     parser.add_argument("--csv", action="store_true", help="also write CSV files")
+    blockwise = parser.add_argument_group(
+        "blockwise NAS (docs/blockwise.md); any of these runs the agent as 'blockwise'")
+    blockwise.add_argument("--teacher", help="teacher of the table (e.g. M1, mediocre)")
+    blockwise.add_argument("--distill-epochs", type=int, help="distillation epochs D (10)")
+    blockwise.add_argument("--finetune-epochs", type=int,
+                           help="fine-tuning epochs FT per evaluated model (200)")
     return parser
+
+
+def blockwise_settings(agent: str, settings: dict, teacher: str | None = None,
+                       distill_epochs: int | None = None,
+                       finetune_epochs: int | None = None) -> tuple[str, dict]:
+    """``(agent, settings)``, wrapped in the ``blockwise`` agent when any option is given."""
+    options = {"teacher": teacher, "distill_epochs": distill_epochs,
+               "finetune_epochs": finetune_epochs}
+    options = {k: v for k, v in options.items() if v is not None}
+    if not options:
+        return agent, settings
+    return "blockwise", {"searcher": agent, "settings": settings, **options}
 
 
 def parse_settings(items: list[str]) -> dict[str, Any]:
@@ -280,10 +298,11 @@ def run_search(args) -> int:
     train_seed = args.train_seed
     if train_seed is not None and train_seed != "random":
         train_seed = int(train_seed)
-    run_experiment(args.agent, args.data, args.budget, args.unit, args.seeds, args.jobs,
-                   args.backend, args.ray_address, args.out, parse_settings(args.set),
-                   train_seed, args.csv)
-    folder = Path(args.out) / agent_label(args.agent)
+    agent, settings = blockwise_settings(args.agent, parse_settings(args.set), args.teacher,
+                                         args.distill_epochs, args.finetune_epochs)
+    run_experiment(agent, args.data, args.budget, args.unit, args.seeds, args.jobs,
+                   args.backend, args.ray_address, args.out, settings, train_seed, args.csv)
+    folder = Path(args.out) / agent_label(agent)
     runs = report.load_runs([folder])
     print(runs.title)
     print(report.to_markdown(report.summarise(runs)))

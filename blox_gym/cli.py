@@ -139,6 +139,12 @@ def cmd_data_import(args) -> int:
 
 
 def cmd_data_export(args) -> int:
+    if args.format == "parquet":
+        from blox_gym.parquet import export_parquet
+
+        out = args.out if args.out != "release" else "blox-table.parquet"
+        print(f"wrote {export_parquet(_table(args.path), out)}")
+        return 0
     from blox_gym.formats.exporter import export_store
 
     files = export_store(args.path, args.format, args.out)
@@ -184,8 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_data_import)
     exp = dsub.add_parser("export", help="write a table in the official release formats")
     exp.add_argument("path")
-    exp.add_argument("--format", required=True, choices=["blox", "pickle", "csv"])
-    exp.add_argument("--out", default="release")
+    exp.add_argument("--format", required=True, choices=["blox", "pickle", "csv", "parquet"],
+                     help="official release files, or one Parquet file of per-model rows")
+    exp.add_argument("--out", default="release",
+                     help="output folder (a file for parquet, default blox-table.parquet)")
     exp.set_defaults(func=cmd_data_export)
 
     query = sub.add_parser("query", help="look up models")
@@ -223,6 +231,9 @@ DELEGATED = {
                     "fine-tune students from distilled blocks with KD from the teacher"),
     ("data", "merge"): ("blox_gym.commands.merge", "add_arguments", "run",
                         "merge finished run records into a table"),
+    ("proxies",): ("blox_gym.commands.proxies", "add_arguments", "run",
+                   "zero-cost proxies of models on their real networks, into a store"),
+    ("study",): ("blox_gym.commands.study", "add_arguments", "run", "run a blockwise study"),
 }
 
 

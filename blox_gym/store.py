@@ -1,4 +1,4 @@
-"""The Zarr store (schema version 1): writing it atomically, opening and validating it.
+"""The Zarr store (schema version 2): writing it atomically, opening and validating it.
 
 All per-model arrays are indexed by model id (``blox_gym.space``).  Metrics are stored
 exactly at the release's precision:
@@ -24,10 +24,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blox_gym import space
+from blox_gym import finetuning, space
 from blox_gym._version import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the fine-tuning arrays (blox_gym.finetuning)
+READABLE_VERSIONS = (1, 2)  # version 1 is version 2 without the fine-tuning arrays
 EPOCHS = 200
 BASE_CURVES = ("val_top1",)
 BASE_SCALARS = ("test_top1", "train_time_s")
@@ -60,7 +61,14 @@ METRICS = {  # name -> (unit, split, epoch convention)
     "flops": ("MACs", "ptflops multiply-accumulates on one 3x32x32 image", "static"),
     "latency": ("milliseconds", "inference latency per batch on the named device", "static"),
     "signatures": ("noise-to-signal ratio", "blockwise distillation loss of each block", "after N distillation epochs"),
+    finetuning.VAL: ("percent", "validation, 5,000 images, student fine-tuned from a teacher",
+                     "after D distillation + FT fine-tuning epochs"),
+    finetuning.TEST: ("percent", "test, 10,000 images, student fine-tuned from a teacher",
+                      "after D distillation + FT fine-tuning epochs"),
+    finetuning.SIGNATURES: ("noise-to-signal ratio", "blockwise distillation loss of each block "
+                            "against each teacher", "after D distillation epochs"),
 }
+FINETUNE_ACCURACY = (finetuning.VAL, finetuning.TEST)
 
 
 class StoreError(ValueError):
@@ -155,6 +163,11 @@ def _local_path(path: str | os.PathLike) -> Path:
     return Path(text[len("file://"):] if text.startswith("file://") else text).expanduser()
 
 
+def local_dir(path: str | os.PathLike) -> Path | None:
+    """The directory of a local store (``file://`` or a plain path); ``None`` for a URL."""
+    return _local_path(path) if _is_local(path) else None
+
+
 def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs: Mapping[str, Any],
                 *, overwrite: bool = False, progress: bool = True) -> str:
     """Write a complete store atomically and return its path.
@@ -166,6 +179,9 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     ``latency/<device>`` ``[model]`` in milliseconds; ``signatures`` ``[stage, block, k]``.
     ``attrs`` must hold ``name``, ``seeds`` (list of ints), ``source`` (dict with ``kind``)
     and ``licence``; optional ``env`` ({seed: {12 env keys}}) and ``signature_epochs``.
+    The fine-tuning arrays (``finetune_val_top1``, ``finetune_test_top1`` ``[teacher, D, FT,
+    model]`` in percent, ``teacher_signatures`` ``[teacher, stage, block, D]``) come with
+    ``attrs["finetune"]``; :func:`blox_gym.finetuning.arrays_from_records` makes all three.
 
     The store is built in a temporary sibling and renamed into place; a failure leaves
     nothing behind.  Model hashes, canonical vectors and ``raw_to_model`` are added here.
@@ -196,7 +212,7 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         for name in tqdm(names, desc="writing store", unit="array",
                          disable=None if progress else True):
             values = arrays[name]
-            if name in TRAINING:
+            if name in TRAINING or name in FINETUNE_ACCURACY:
                 stored = encode(name, values)
             elif name in ("params", "flops"):
                 stored = np.asarray(values, dtype=np.int64)
@@ -207,20 +223,42 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
             elif stored.ndim == 2 and name in TRAINING:
                 chunks = (1, stored.shape[1])
-            root.create_array(name, data=stored, chunks=chunks)
+            elif name in FINETUNE_ACCURACY:
+                chunks = (1, 1, 1, stored.shape[3])
+            root.create_array(name, data=stored, chunks=chunks,
+                              dimension_names=dimension_names(name))
             if name == "val_top1":
                 best = best_counts(stored)
-                root.create_array("val_top1_best", data=best, chunks=(1, best.shape[1]))
-        root.create_array("model_hash", data=hash_bytes(space.model_hashes()))
-        root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8))
+                root.create_array("val_top1_best", data=best, chunks=(1, best.shape[1]),
+                                  dimension_names=dimension_names("val_top1_best"))
+        root.create_array("model_hash", data=hash_bytes(space.model_hashes()),
+                          dimension_names=dimension_names("model_hash"))
+        root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8),
+                          dimension_names=dimension_names("arch"))
         root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
-                          chunks=(space.N_RAW,))
+                          chunks=(space.N_RAW,), dimension_names=dimension_names("raw_to_model"))
         root.attrs.update(meta)
         _commit(tmp, final, overwrite)
     except BaseException:
         _remove(tmp)
         raise
     return final
+
+
+def dimension_names(name: str) -> tuple[str, ...]:
+    """Named axes of a stored array (Zarr ``dimension_names``, which ``xarray.open_zarr``
+    reads); arrays sharing a name share the axis (``seed``, ``model``, ``epoch``)."""
+    if name in BASE_CURVES + EXT_CURVES:
+        return ("seed", "model", "epoch")
+    if name in BASE_SCALARS + EXT_SCALARS + DERIVED:
+        return ("seed", "model")
+    return {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
+            "raw_to_model": ("raw_vector",),
+            "signatures": ("stage", "block", "signature_epoch"),
+            finetuning.VAL: ("teacher", "distill_epoch", "finetune_epoch", "model"),
+            finetuning.TEST: ("teacher", "distill_epoch", "finetune_epoch", "model"),
+            finetuning.SIGNATURES: ("teacher", "stage", "block", "distill_epoch"),
+            }.get(name, ("model",))
 
 
 def _commit(tmp: str, final: str, overwrite: bool) -> None:
@@ -263,6 +301,14 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         if name not in arrays:
             raise ValueError(f"a store needs the base array {name!r}")
     devices = []
+    axes = None
+    present = [name for name in finetuning.ARRAYS if name in arrays]
+    if present or finetuning.ATTR in attrs:
+        if len(present) != len(finetuning.ARRAYS) or finetuning.ATTR not in attrs:
+            raise ValueError(f"the fine-tuning arrays {', '.join(finetuning.ARRAYS)} and "
+                             f"attrs[{finetuning.ATTR!r}] go together; got arrays {present} and "
+                             f"attrs {'with' if finetuning.ATTR in attrs else 'without'} it")
+        axes = finetuning.Axes.from_attr(attrs[finetuning.ATTR])
     for name, values in arrays.items():
         shape = np.shape(values)
         if name in BASE_CURVES + EXT_CURVES:
@@ -279,9 +325,14 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
             expected = (n,)
         elif name == "signatures":
             expected = (space.N_STAGES, space.N_BLOCKS, len(attrs.get("signature_epochs", ())))
+        elif name in FINETUNE_ACCURACY:
+            expected = axes.shape
+        elif name == finetuning.SIGNATURES:
+            expected = axes.signature_shape
         else:
             raise ValueError(f"unknown array {name!r}; allowed: {', '.join(TRAINING)}, params, "
-                             f"flops, latency/<device>, signatures")
+                             f"flops, latency/<device>, signatures, "
+                             f"{', '.join(finetuning.ARRAYS)}")
         if tuple(shape) != expected:
             raise ValueError(f"array {name!r} has shape {tuple(shape)}, expected {expected}")
     epochs = np.shape(arrays["val_top1"])[2]
@@ -292,7 +343,7 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
     metrics = {name: dict(zip(("unit", "split", "epoch"), METRICS[name.split("/")[0]]))
                for name in arrays}
     for name in metrics:
-        if name in TRAINING:
+        if name in TRAINING or name in FINETUNE_ACCURACY:
             metrics[name]["encoding"] = (
                 f"uint16 count of {images_for(name):,} images; percent = count * 100 / "
                 f"{images_for(name)}, rounded to 3 decimals; {ACC_MISSING} = missing"
@@ -300,6 +351,8 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
                 f"uint32 micro-units; value = stored / 1e6; {LOSS_MISSING} = missing"
                 if "loss" in name else "float32 seconds; NaN = missing")
     meta = {key: value for key, value in dict(attrs).items() if key not in ("env",)}
+    if axes is not None:
+        meta[finetuning.ATTR] = axes.to_attr()
     meta.update({
         "schema_version": SCHEMA_VERSION,
         "seeds": seeds,
@@ -329,18 +382,47 @@ def open_store(path: str | os.PathLike):
         root = zarr.open_group(text if not _is_local(text) else str(_local_path(text)), mode="r")
     except Exception as err:  # zarr raises several types for "not a group"
         raise StoreError(f"{text}: not a blox-gym Zarr store ({type(err).__name__}: {err})") from err
-    version = root.attrs.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise StoreError(f"{text}: schema version {version!r} is not supported "
-                         f"(this blox-gym reads version {SCHEMA_VERSION})")
     present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+    _check_layout(text, root.attrs, present)
+    return root
+
+
+def describe(path: str | os.PathLike) -> tuple[dict, set[str]]:
+    """The root attributes and array names of a checked store; local stores are read from
+    their metadata files without importing zarr (a one-model query stays fast)."""
+    text = str(path)
+    local = _local_path(text)
+    if _is_local(text) and local.exists():
+        from blox_gym import zarr_local
+
+        try:
+            meta = zarr_local.metadata(local)
+        except (OSError, ValueError):
+            meta = {}  # zarr's error message below names the problem
+        if meta.get("zarr_format") == 3 and meta.get("node_type") == "group":
+            attrs, present = dict(meta.get("attributes", {})), zarr_local.array_names(local)
+            _check_layout(text, attrs, present)
+            return attrs, present
+    root = open_store(text)
+    return dict(root.attrs), set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+
+
+def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> None:
+    version = attrs.get("schema_version")
+    if version not in READABLE_VERSIONS:
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
+        hint = ("written by a newer blox-gym: upgrade blox-gym" if newer else
+                "rebuild it with `blox-gym data synth` or re-import it")
+        raise StoreError(f"{text}: schema version {version!r} is not supported (this blox-gym "
+                         f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; {hint})")
     required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC) | set(DERIVED)
-    required |= set(root.attrs.get("extended", []))
-    required |= {f"latency/{d}" for d in root.attrs.get("devices", [])}
+    required |= set(attrs.get("extended", []))
+    required |= {f"latency/{d}" for d in attrs.get("devices", [])}
+    if finetuning.ATTR in attrs:
+        required |= set(finetuning.ARRAYS)
     lacking = sorted(required - present)
     if lacking:
         raise StoreError(f"{text}: missing array(s) {', '.join(lacking)}")
-    return root
 
 
 def _latency_keys(root) -> list[str]:

@@ -1,1 +1,1 @@
-"""Command-line commands, one module each: ``add_arguments(parser)`` and ``run(args)``."""
+"""The ``blox-gym`` commands: one module per command, each with ``add_arguments(parser)`` and ``run(args) -> int``."""
