@@ -3,7 +3,9 @@
 Every agent runs as ``agent.run(core, budget, seed) -> record`` on a
 :class:`blox_gym.core.SearchCore`; see ``docs/agents.md``.  ``sb3:<ALGO>`` names a
 Stable-Baselines3 or sb3-contrib algorithm (e.g. ``sb3:PPO``, ``sb3:MaskablePPO``), run by
-:class:`agents.sb3_agent.SB3Agent` when :mod:`agents.sb3` and Stable-Baselines3 are present.
+:class:`agents.sb3_agent.SB3Agent` when :mod:`agents.sb3` and Stable-Baselines3 are present;
+``syne:<SCHEDULER>`` a Syne Tune scheduler (e.g. ``syne:ASHA``), run by
+:class:`agents.syne_tune_agent.SyneTuneAgent` with the extra ``syne-tune``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "iterative": "agents.blockwise:Iterative",
 }
 SB3_PREFIX = "sb3:"
+SYNE_PREFIX = "syne:"
 
 
 def available() -> list[str]:
@@ -39,6 +42,8 @@ def available() -> list[str]:
     names = list(_REGISTRY)
     if has_sb3():
         names.append(SB3_PREFIX + "<ALGO>")
+    if find_spec("syne_tune") is not None:
+        names.append(SYNE_PREFIX + "<SCHEDULER>")
     return names
 
 
@@ -56,6 +61,12 @@ def make(name: str, **settings) -> Agent | SB3Agent:
         from agents.sb3_agent import SB3Agent
 
         factory, settings = SB3Agent, {"algo": name[len(SB3_PREFIX):], **settings}
+    elif name.startswith(SYNE_PREFIX):
+        if find_spec("syne_tune") is None:
+            raise ValueError(f"agent {name!r} needs Syne Tune: pip install 'blox-gym[syne-tune]'")
+        from agents.syne_tune_agent import SyneTuneAgent
+
+        factory, settings = SyneTuneAgent, {"scheduler": name[len(SYNE_PREFIX):], **settings}
     elif name in _REGISTRY:
         module, cls = _REGISTRY[name].split(":")
         factory = getattr(import_module(module), cls)

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blox_gym import finetuning, space
+from blox_gym import finetuning, paths, space
 from blox_gym._version import __version__
 
 SCHEMA_VERSION = 2  # 2 added the fine-tuning arrays (blox_gym.finetuning)
@@ -178,7 +178,10 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     with :mod:`blox_gym.costs` when absent, and listed in ``attrs["computed_static"]``);
     ``latency/<device>`` ``[model]`` in milliseconds; ``signatures`` ``[stage, block, k]``.
     ``attrs`` must hold ``name``, ``seeds`` (list of ints), ``source`` (dict with ``kind``)
-    and ``licence``; optional ``env`` ({seed: {12 env keys}}) and ``signature_epochs``.
+    and ``licence``; optional ``signature_epochs`` and ``env``: per seed, a dict of environment
+    strings ({column: str}, one value for every model) or of per-model strings ({column:
+    [model] object array of str, None where the model has no env row}), kept losslessly as
+    ``env/{seed}`` codes (see :func:`env_codes`).
     The fine-tuning arrays (``finetune_val_top1``, ``finetune_test_top1`` ``[teacher, D, FT,
     model]`` in percent, ``teacher_signatures`` ``[teacher, stage, block, D]``) come with
     ``attrs["finetune"]``; :func:`blox_gym.finetuning.arrays_from_records` makes all three.
@@ -195,17 +198,16 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         from blox_gym import costs
 
         arrays.update({name: costs.release_column(name) for name in computed})
-    meta = _validated_attrs(arrays, attrs)
+    meta, env_tables = _validated_attrs(arrays, attrs)
     meta["computed_static"] = computed
     final = str(path)
+    check_target(final, overwrite)  # fail before the work; checked again when committing
     if _is_local(final):
         target = _local_path(final)
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = str(target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+        tmp = str(paths.sibling(target, "partial"))
     else:
-        tmp = final.rstrip("/") + f".partial-{uuid.uuid4().hex[:8]}"
+        tmp = final.rstrip("/") + f".partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         root = zarr.open_group(tmp, mode="w", zarr_format=3)
         names = sorted(arrays)
@@ -237,6 +239,9 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
                           dimension_names=dimension_names("arch"))
         root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
                           chunks=(space.N_RAW,), dimension_names=dimension_names("raw_to_model"))
+        for seed, (codes, table) in env_tables.items():
+            root.create_array(f"env/{seed}", data=codes, chunks=codes.shape,
+                              dimension_names=("env_column", "model")).attrs.update(table)
         root.attrs.update(meta)
         _commit(tmp, final, overwrite)
     except BaseException:
@@ -261,19 +266,73 @@ def dimension_names(name: str) -> tuple[str, ...]:
             }.get(name, ("model",))
 
 
-def _commit(tmp: str, final: str, overwrite: bool) -> None:
-    if _is_local(final):
-        target = _local_path(final)
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+def check_target(path: str | os.PathLike, overwrite: bool) -> None:
+    """Raise ``FileExistsError`` unless a store may be written at ``path`` (a local path or an
+    fsspec URL): it must not exist, or, with ``overwrite``, be a blox-gym store or an empty folder.
+    """
+    text = str(path)
+    if _is_local(text):
+        target = _local_path(text)
+        if not target.exists() and not target.is_symlink():
+            return
+        kind = ("a blox-gym store" if target.is_dir() and _is_store_meta(target / "zarr.json")
+                else "an empty folder" if target.is_dir() and not any(target.iterdir())
+                else None)
     else:
         import fsspec
 
+        fs, url = fsspec.core.url_to_fs(text)
+        if not fs.exists(url):
+            return
+        meta = url.rstrip("/") + "/zarr.json"
+        kind = ("a blox-gym store" if fs.exists(meta) and _is_store_text(fs.cat_file(meta))
+                else "an empty folder" if fs.isdir(url) and not fs.ls(url) else None)
+    if kind is None:
+        raise FileExistsError(f"{text} exists and is not a blox-gym store or an empty folder; "
+                              f"refusing to replace it (choose another output path)")
+    if not overwrite:
+        raise FileExistsError(f"{text} exists ({kind}); pass overwrite=True (--overwrite) to "
+                              f"replace it")
+
+
+def _is_store_meta(meta: Path) -> bool:
+    try:
+        return _is_store_text(meta.read_bytes())
+    except OSError:
+        return False
+
+
+def _is_store_text(raw: bytes) -> bool:
+    """Whether a root ``zarr.json`` is that of a store written by blox-gym."""
+    import json
+
+    try:
+        attrs = json.loads(raw).get("attributes", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(attrs, dict) and str(attrs.get("created_by", "")).startswith("blox-gym") \
+        and "schema_version" in attrs
+
+
+def _commit(tmp: str, final: str, overwrite: bool) -> None:
+    """Move the finished store ``tmp`` to ``final``; the existence check and the rename are one
+    step under the target's lock, so of two writers of a new target the second one fails."""
+    if _is_local(final):
+        target = _local_path(final)
+        with paths.target_lock(target):
+            check_target(final, overwrite)
+            paths.remove_leftovers(target)
+            old = None
+            if target.exists():
+                old = paths.sibling(target, "old")
+                os.replace(target, old)
+            os.replace(tmp, target)
+            if old is not None:
+                _remove(str(old))
+    else:
+        import fsspec
+
+        check_target(final, overwrite)  # no lock across machines: best effort
         fs, _ = fsspec.core.url_to_fs(final)
         if fs.exists(final):
             fs.rm(final, recursive=True)
@@ -282,7 +341,11 @@ def _commit(tmp: str, final: str, overwrite: bool) -> None:
 
 def _remove(path: str) -> None:
     if _is_local(path):
-        shutil.rmtree(path, ignore_errors=True)
+        target = _local_path(path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
     else:
         import fsspec
 
@@ -291,7 +354,31 @@ def _remove(path: str) -> None:
             fs.rm(path, recursive=True)
 
 
-def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
+def env_codes(columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list[list[str]]]:
+    """Per-model env strings -> ``(columns, models)`` int32 codes (-1 = no row) and, per column,
+    the strings the codes index (in order of first appearance)."""
+    codes = np.full((len(columns), space.N_MODELS), -1, dtype=np.int32)
+    strings = []
+    for c, (name, values) in enumerate(columns.items()):
+        values = np.asarray(values, dtype=object)
+        if values.shape != (space.N_MODELS,):
+            raise ValueError(f"env column {name!r} has shape {values.shape}, expected "
+                             f"({space.N_MODELS},)")
+        index: dict[str, int] = {}
+        for model, value in enumerate(values.tolist()):
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise ValueError(f"env column {name!r}, model {model}: {value!r} is not a str")
+            codes[c, model] = index.setdefault(value, len(index))
+        strings.append(list(index))
+    if len(codes) and not ((codes < 0) == (codes[:1] < 0)).all():
+        raise ValueError("every env column needs a value for the same models")
+    return codes, strings
+
+
+def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict]:
+    """The store's attrs, and per seed with per-model env strings their codes and array attrs."""
     for key in ("name", "seeds", "source", "licence"):
         if key not in attrs:
             raise ValueError(f"store attrs need {key!r}; got {sorted(attrs)}")
@@ -338,8 +425,19 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
     epochs = np.shape(arrays["val_top1"])[2]
     missing = {name: int(np.isnan(np.asarray(v, dtype=np.float64)).any(axis=tuple(
         range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in TRAINING}
-    env = {str(k): {key: str(v.get(key, "")) for key in ENV_KEYS}
-           for k, v in dict(attrs.get("env", {})).items()}
+    env, per_model = {}, {}
+    for seed, columns in dict(attrs.get("env", {})).items():
+        if int(seed) not in seeds:
+            raise ValueError(f"env strings for seed {seed!r}, which is not among seeds {seeds}")
+        columns = dict(columns)
+        if all(isinstance(value, str) for value in columns.values()):
+            env[str(seed)] = {str(k): v for k, v in columns.items()}
+        else:
+            codes, strings = env_codes(columns)
+            env[str(seed)] = {name: table[np.bincount(code[code >= 0]).argmax()]
+                              if (code >= 0).any() else "" for name, code, table
+                              in zip(columns, codes, strings)}
+            per_model[str(seed)] = (codes, {"columns": list(columns), "strings": strings})
     metrics = {name: dict(zip(("unit", "split", "epoch"), METRICS[name.split("/")[0]]))
                for name in arrays}
     for name in metrics:
@@ -359,13 +457,14 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         "epochs": int(epochs),
         "devices": sorted(devices),
         "env": env,
+        "env_per_model": sorted(per_model, key=int),
         "extended": [name for name in EXT_CURVES + EXT_SCALARS if name in arrays],
         "missing_models": missing,
         "metrics": metrics,
         "created_by": f"blox-gym {__version__}",
         "n_models": space.N_MODELS,
     })
-    return meta
+    return meta, per_model
 
 
 # ---------------------------------------------------------------- opening
@@ -382,8 +481,18 @@ def open_store(path: str | os.PathLike):
         root = zarr.open_group(text if not _is_local(text) else str(_local_path(text)), mode="r")
     except Exception as err:  # zarr raises several types for "not a group"
         raise StoreError(f"{text}: not a blox-gym Zarr store ({type(err).__name__}: {err})") from err
-    present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
-    _check_layout(text, root.attrs, present)
+    present = set(root.array_keys()) | {f"{group}/{k}" for group in ("latency", "env")
+                                        for k in _group_keys(root, group)}
+    attrs = dict(root.attrs)
+    _check_layout(text, attrs, present)
+    seeds, epochs = len(attrs["seeds"]), attrs["epochs"]
+    for name in sorted(set(TRAINING) & present):
+        shape = tuple(root[name].shape)
+        want = (seeds, space.N_MODELS) + ((epochs,) if name in BASE_CURVES else shape[2:3]
+                                          if name in EXT_CURVES else ())
+        if shape != want:
+            raise StoreError(f"{text}: array {name!r} has shape {shape}, but the attrs "
+                             f"({seeds} seeds, {epochs} epochs) imply {want}")
     return root
 
 
@@ -404,7 +513,8 @@ def describe(path: str | os.PathLike) -> tuple[dict, set[str]]:
             _check_layout(text, attrs, present)
             return attrs, present
     root = open_store(text)
-    return dict(root.attrs), set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+    return dict(root.attrs), set(root.array_keys()) | {
+        f"{group}/{k}" for group in ("latency", "env") for k in _group_keys(root, group)}
 
 
 def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> None:
@@ -415,9 +525,11 @@ def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> Non
                 "rebuild it with `blox-gym data synth` or re-import it")
         raise StoreError(f"{text}: schema version {version!r} is not supported (this blox-gym "
                          f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; {hint})")
+    _check_open_attrs(dict(attrs), text)
     required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC) | set(DERIVED)
     required |= set(attrs.get("extended", []))
     required |= {f"latency/{d}" for d in attrs.get("devices", [])}
+    required |= {f"env/{s}" for s in attrs.get("env_per_model", [])}
     if finetuning.ATTR in attrs:
         required |= set(finetuning.ARRAYS)
     lacking = sorted(required - present)
@@ -425,7 +537,62 @@ def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> Non
         raise StoreError(f"{text}: missing array(s) {', '.join(lacking)}")
 
 
-def _latency_keys(root) -> list[str]:
-    if "latency" not in root.group_keys():
+def _check_open_attrs(attrs: dict, where: str) -> None:
+    """The attrs a table relies on: seeds, epochs, devices, extended metrics, name, source."""
+    def bad(key: str, want: str):
+        return StoreError(f"{where}: store attribute {key!r} must be {want}, got "
+                          f"{_excerpt(attrs.get(key))}; the store is corrupt: rebuild or "
+                          f"re-import it")
+
+    seeds = attrs.get("seeds")
+    if not (isinstance(seeds, list) and seeds and len(set(map(str, seeds))) == len(seeds)
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+        raise bad("seeds", "a non-empty list of distinct non-negative integers")
+    epochs = attrs.get("epochs")
+    if not (isinstance(epochs, int) and not isinstance(epochs, bool) and 1 <= epochs <= 10_000):
+        raise bad("epochs", "an integer in 1..10000")
+    for key, allowed in (("devices", None), ("extended", EXT_CURVES + EXT_SCALARS),
+                         ("env_per_model", None)):
+        value = attrs.get(key, [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)
+                and (allowed is None or set(value) <= set(allowed))):
+            raise bad(key, "a list of names" if allowed is None
+                      else f"a list among {', '.join(allowed)}")
+    if not isinstance(attrs.get("name"), str):
+        raise bad("name", "a string")
+    if not (isinstance(attrs.get("source"), dict) and isinstance(attrs["source"].get("kind"), str)):
+        raise bad("source", "a mapping with a 'kind'")
+
+
+def _excerpt(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "..."
+
+
+def read(array, selection, where: str) -> np.ndarray:
+    """``array[selection]``, turning a corrupt or unreadable chunk into a ``StoreError`` that
+    names the array and the chunk (the codecs raise many types)."""
+    try:
+        return array[selection]
+    except Exception as err:
+        chunk = _bad_chunk(array)
+        raise StoreError(f"{where}: array {array.path!r}, chunk "
+                         f"{chunk or 'for selection ' + _excerpt(selection)} is corrupt or "
+                         f"unreadable ({type(err).__name__}: {_excerpt(str(err))}); rebuild or "
+                         f"re-import the store") from None
+
+
+def _bad_chunk(array, limit: int = 4096) -> str | None:
+    """The key (``c/i/j``) of the first chunk of ``array`` that cannot be read, if found."""
+    for index in list(np.ndindex(*array.cdata_shape))[:limit]:
+        try:
+            array.blocks[index]
+        except Exception:
+            return "c/" + "/".join(map(str, index))
+    return None
+
+
+def _group_keys(root, group: str) -> list[str]:
+    if group not in root.group_keys():
         return []
-    return list(root["latency"].array_keys())
+    return list(root[group].array_keys())

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from blox_gym.core import Budget, SearchCore
 from blox_gym.pipeline import records
 from blox_gym.pipeline.jobs import Job, history_until
@@ -53,9 +55,10 @@ class LiveEvaluator:
         history = self._history(model, seed, 1)
         return history["train_time_s"] * self.epochs / len(history["val_top1"])
 
-    def test_top1(self, model: int, seed: int) -> float:
-        history = self._histories.get(model, {})
-        return float(history.get("test_top1", float("nan")))
+    def test_acc(self, models, seed: int) -> np.ndarray:
+        """Test top-1 (percent) of fully trained models, NaN for the others."""
+        return np.array([float(self._histories.get(int(m), {}).get("test_top1", np.nan))
+                         for m in np.atleast_1d(models)])
 
     def record_paths(self) -> list[Path]:
         """Records of the fully trained models so far."""
