@@ -115,7 +115,7 @@ def split_train(images: np.ndarray, labels: np.ndarray, train_portion: float = T
 
 
 def _split(images: np.ndarray, labels: np.ndarray) -> Split:
-    return Split(torch.from_numpy(np.ascontiguousarray(images)),
+    return Split(torch.from_numpy(np.require(images, requirements=["C", "W"])),
                  torch.from_numpy(np.asarray(labels, dtype=np.int64)))
 
 
