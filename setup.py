@@ -41,6 +41,7 @@ setup(
         # train: the measurement pipeline's device-side augmentation (blox_gym.augment)
         "train": ["kornia>=0.7"],
         "ray": ["ray[default]>=2.9"],
+        "latency": ["onnxruntime>=1.17", "onnx>=1.15"],
         "data": ["xarray>=2024.1"],  # Table.to_xarray, xarray.open_zarr on a store
         "syne-tune": ["syne-tune>=0.16,<0.17", "huggingface_hub>=0.20"],
     },

@@ -87,6 +87,10 @@ def flops_model() -> tuple[np.ndarray, float]:
 def latency_model(core: SearchCore, device: str) -> tuple[np.ndarray, float]:
     """Additive least-squares latency (ms) on ``device``: block effects (3, 45), grand mean."""
     latency = np.asarray(core.latency(np.arange(space.N_MODELS), device), dtype=np.float64)
+    if np.isnan(latency).any():
+        raise ValueError(f"LANA's latency model needs every model on {device!r}, and "
+                         f"{int(np.isnan(latency).sum()):,} are not measured yet; measure them "
+                         f"or use the additive estimate (blox-gym latency --additive)")
     grand = float(latency.mean())
     cube = latency.reshape(K, K, K)  # [k2, k1, k0]
     effects = np.stack([cube.mean(axis=(0, 1)), cube.mean(axis=(0, 2)), cube.mean(axis=(1, 2))])

@@ -1,60 +1,75 @@
 #!/usr/bin/env bash
-# Device checks for blox-gym on a lent CUDA machine, one section per check; each section
-# runs on its own and prints its results (JSON files go to $OUT when set, the device tool's
-# folder, else benchmarks/results/).  Without CUDA it falls back to the CPU, for testing the
-# script itself with a tiny --images.
+# Checks that need a GPU, one section per area; run them when a CUDA device is lent.
 #
-#   benchmarks/gpu_check.sh                      # one epoch (45,000 images) per model on CUDA
-#   benchmarks/gpu_check.sh --images 64          # smoke run (CPU fallback where no GPU)
+#   benchmarks/gpu_check.sh            # on CUDA, full settings
+#   benchmarks/gpu_check.sh --cpu      # the same commands on the CPU with tiny settings,
+#                                      # to check the script itself on a machine without a GPU
 #
-# Options: --epochs E (default 1; E x 45,000 images), --images N (overrides), --device D,
-# --bf16, --channels-last.  PEAK_TFLOPS overrides the peak used for "fraction of peak".
+# Environment: PYTHON (default: python), WORK (scratch folder, default: a new temporary one),
+# EPOCHS (pipeline section: epochs of 45,000 images per model, default 1), IMAGES (overrides),
+# PEAK_TFLOPS (overrides the peak for "fraction of peak").
+# Each section prints "=== <name>" first and its figures after; the script stops at the first
+# failing command.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PY=python
-[ -x .venv/bin/python ] && PY=.venv/bin/python
-EPOCHS=1 IMAGES="" DEVICE="" EXTRA=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --epochs) EPOCHS=$2; shift 2 ;;
-    --images) IMAGES=$2; shift 2 ;;
-    --device) DEVICE=$2; shift 2 ;;
-    --bf16|--channels-last) EXTRA+=("$1"); shift ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
+
+DEVICE=cuda
+if [[ "${1:-}" == "--cpu" ]]; then DEVICE=cpu; fi
+PY=${PYTHON:-python}
+WORK=${WORK:-$(mktemp -d)}
+section() { echo "=== $1"; cat /proc/loadavg 2>/dev/null | sed 's/^/load average: /'; }
+
+if [[ $DEVICE == cuda ]]; then
+    "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device: use --cpu')"
+fi
+
+# ------------------------------------------------------------------ latency (issue 13)
+# The paper's desktop-GPU setting: batch 256, TorchScript, 1,000 runs after warm-up; and
+# torch.compile on the same models.  Figures: per-backend median latency and their Spearman.
+section "latency: $DEVICE, TorchScript and torch.compile"
+if [[ $DEVICE == cuda ]]; then
+    BATCH=256; RUNS=1000; WARMUP=50; MODELS=sample:50
+else
+    BATCH=2; RUNS=3; WARMUP=1; MODELS=0,91124
+fi
+for BACKEND in torchscript compile; do
+    "$PY" -m blox_gym.cli latency --create --out "$WORK/latency.zarr" --device "$DEVICE" \
+        --backend "$BACKEND" --batch "$BATCH" --runs "$RUNS" --warmup "$WARMUP" --models "$MODELS"
 done
-[ -n "$DEVICE" ] || DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
-[ -n "$IMAGES" ] || IMAGES=$((EPOCHS * 45000))
-RESULTS=${OUT:-benchmarks/results}
-mkdir -p "$RESULTS"
-section() { printf '\n=== %s ===\n' "$1"; }
+"$PY" - "$WORK/latency.zarr" "$DEVICE" "$BATCH" "$MODELS" <<'PYEOF'
+import sys
 
-section "environment"
-date -u
-cat /proc/loadavg
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>/dev/null \
-  || echo "nvidia-smi: not available"
-$PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, \
-'device', torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
+import numpy as np
+from scipy.stats import spearmanr
 
-section "pipeline: training throughput of the smallest, median and largest model (issue 12)"
-# Peak dense TFLOP/s of the math the training step uses: cuDNN convolutions run in TF32 by
-# default (bf16 with --bf16).  Published figures: H100/H200 SXM TF32 494.7, bf16 989.4;
-# A100 TF32 156, bf16 312; L4 TF32 60, bf16 121.  CPU: no peak (fraction not reported).
-PEAK=${PEAK_TFLOPS:-$($PY - "$DEVICE" "${EXTRA[*]:-}" <<'PYEOF'
-import sys, torch
-device, extra = sys.argv[1], sys.argv[2]
-if not device.startswith("cuda"):
-    print(""); raise SystemExit
-name = torch.cuda.get_device_name(torch.device(device))
-table = {"H200": (494.7, 989.4), "H100": (494.7, 989.4), "A100": (156.0, 312.0), "L4": (60.0, 121.0)}
-peak = next((v for k, v in table.items() if k in name), None)
-print("" if peak is None else peak["--bf16" in extra])
+from blox_gym.modelspec import parse_models
+from blox_gym.table import open_table
+
+path, device, batch, models = sys.argv[1:]
+table, ids = open_table(path), parse_models(models)
+ms = {b: table.latency(ids, f"{device}-{b}-b{batch}-t1") for b in ("ts", "compile")}
+for backend, values in ms.items():
+    print(f"{device} {backend} batch {batch}: median {np.median(values):.3f} ms, "
+          f"min {values.min():.3f}, max {values.max():.3f} ({len(ids)} models)")
+if len(ids) > 2:
+    print(f"Spearman TorchScript vs compile: {spearmanr(ms['ts'], ms['compile'])[0]:.3f}")
+print("hardware:", table.attrs["latency_protocol"][f"{device}-ts-b{batch}-t1"]["hardware"])
 PYEOF
-)}
-ARGS=(--device "$DEVICE" --images "$IMAGES" --no-baseline --json "$RESULTS/pipeline_$DEVICE.json")
-[ -n "$PEAK" ] && ARGS+=(--peak-tflops "$PEAK")
-$PY benchmarks/bench_pipeline.py "${ARGS[@]}" "${EXTRA[@]}"
 
-# Further sections (for example the CUDA latency check) are appended below, each starting
-# with `section "<name> (issue N)"` and writing its JSON to "$RESULTS".
+# ------------------------------------------------------------------ pipeline (issue 12)
+# One epoch (45,000 images) of the smallest, median and largest model by MACs with the
+# device-side pipeline: images/s, the fraction of peak FLOP/s (cuDNN convolutions run in TF32
+# by default; published dense TF32 peaks: H100/H200 SXM 494.7, A100 156, L4 60 TFLOP/s), and
+# the projected cost of 200 epochs per model and of all 91,125 models.
+section "pipeline: $DEVICE, training throughput of the smallest, median and largest model"
+if [[ $DEVICE == cuda ]]; then
+    IMAGES=${IMAGES:-$(( ${EPOCHS:-1} * 45000 ))}
+    PEAK=${PEAK_TFLOPS:-$("$PY" -c "
+import torch
+name = torch.cuda.get_device_name(0)
+peaks = {'H200': 494.7, 'H100': 494.7, 'A100': 156.0, 'L4': 60.0}
+print(next((str(v) for k, v in peaks.items() if k in name), ''))")}
+else
+    IMAGES=${IMAGES:-16}; PEAK=""
+fi
+"$PY" benchmarks/bench_pipeline.py --device "$DEVICE" --images "$IMAGES" --no-baseline \
+    --json "$WORK/pipeline_$DEVICE.json" ${PEAK:+--peak-tflops "$PEAK"}

@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands whose options live with their (heavier) modules: parsed there, imported on use.
 DELEGATED = {
+    ("latency",): ("blox_gym.commands.latency", "add_arguments", "run",
+                   "measure latency on this machine or a Ray cluster into a table"),
     ("predictors", "bench"): ("predictors.protocol", "add_bench_arguments", "run_bench",
                               "evaluate accuracy predictors with NASLib's protocol"),
     ("search",): ("agents.runner", "add_search_arguments", "run_search",

@@ -266,11 +266,14 @@ class Table:
 
     def column(self, name: str = "val_top1", epoch: int | None = None, best: bool | None = None,
                seed: int = 0) -> np.ndarray:
-        """A training metric for all 91,125 models, indexed by model id (read-only, cached).
+        """A training metric, or ``latency/<device>`` (ms, NaN where not measured), for all
+        91,125 models, indexed by model id (read-only, cached).
 
-        The fast path for environments and agents: one call, then plain array indexing.
-        ``best`` defaults to the metric's own default (True for accuracies).
+        The fast path for environments, agents and predictors: one call, then plain array
+        indexing.  ``best`` defaults to the metric's own default (True for accuracies).
         """
+        if name.startswith("latency/"):
+            return self.latency(np.arange(space.N_MODELS), name.split("/", 1)[1])
         if name not in store.TRAINING:
             raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(store.TRAINING)}")
         if best is None:

@@ -2,7 +2,8 @@
 Neural Architecture Search?", White et al., 2021) on Blox.
 
 Per trial ``t``, a permutation of the 91,125 model ids (all unique: isomorphic encodings
-share one id) drawn from ``seed`` and ``t`` gives a training pool (its first
+share one id; only the models with a target when some are NaN, e.g. a latency device measured
+in part) drawn from ``seed`` and ``t`` gives a training pool (its first
 ``max(sizes)`` models) and a test set (the next ``test_size`` models, or all the rest).
 For each training size ``n`` every predictor is fitted on the first ``n`` pool models
 (training sets are nested) with seed ``seed + t`` and scored on the test set with
@@ -48,10 +49,14 @@ def default_predictors() -> list[str]:
     return [name for name in available() if name != "ensemble"]
 
 
-def split(trial: int, sizes: Sequence[int], test_size: int | None, seed: int = 0
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Training pool ``(max(sizes),)`` and test ids of one trial; ``test_size=None`` = the rest."""
-    order = np.random.default_rng([seed, trial]).permutation(space.N_MODELS)
+def split(trial: int, sizes: Sequence[int], test_size: int | None, seed: int = 0,
+          candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Training pool ``(max(sizes),)`` and test ids of one trial; ``test_size=None`` = the rest.
+
+    ``candidates``: the model ids to draw from (default all; e.g. the measured ones of a
+    latency device)."""
+    rng = np.random.default_rng([seed, trial])
+    order = rng.permutation(space.N_MODELS if candidates is None else candidates)
     n_pool = max(sizes)
     end = None if test_size is None else n_pool + test_size
     return order[:n_pool], order[n_pool:end]
@@ -65,7 +70,9 @@ def run_task(name: str, kwargs: dict[str, Any], trial: int, sizes: Sequence[int]
         import torch
 
         torch.set_num_threads(threads)
-    pool, test = split(trial, sizes, test_size, seed)
+    measured = np.isfinite(targets)
+    pool, test = split(trial, sizes, test_size, seed,
+                       None if measured.all() else np.flatnonzero(measured))
     rows = []
     for n in sorted(sizes):
         predictor = make(name, **{"seed": seed + trial, **kwargs})
@@ -120,15 +127,18 @@ def run_protocol(targets: np.ndarray, predictors: dict[str, dict[str, Any]],
 
 
 def _check_protocol(targets, predictors, sizes, trials, test_size, jobs) -> None:
-    if targets.shape != (space.N_MODELS,) or not np.isfinite(targets).all():
-        raise ValueError(f"targets must be {space.N_MODELS:,} finite values indexed by model id, "
-                         f"got shape {targets.shape}")
+    if targets.shape != (space.N_MODELS,) or np.isinf(targets).any():
+        raise ValueError(f"targets must be {space.N_MODELS:,} finite values (or NaN: not "
+                         f"measured) indexed by model id, got shape {targets.shape}")
     unknown = [name for name in predictors if name not in available()]
     if unknown or not predictors:
         raise ValueError(f"unknown or no predictors {unknown}; available: {', '.join(available())}")
     if not sizes or any(not isinstance(n, (int, np.integer)) or n < 2 for n in sizes):
         raise ValueError(f"sizes must be ints >= 2, got {list(sizes)}")
-    free = space.N_MODELS - max(sizes)
+    free = int(np.isfinite(targets).sum()) - max(sizes)
+    if free < 20:
+        raise ValueError(f"only {free + max(sizes):,} models have a target; the largest "
+                         f"training size {max(sizes)} plus 20 test models need more")
     if test_size is not None and not 20 <= test_size <= free:
         raise ValueError(f"test_size must be in 20..{free:,} (or None for all remaining), "
                          f"got {test_size}")
@@ -207,7 +217,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="torch threads per worker (default: CPUs / jobs)")
     parser.add_argument("--data", help="table path or URL (default: the default table)")
     parser.add_argument("--target", default="val_top1",
-                        help="training metric to predict, best over epochs (default val_top1)")
+                        help="training metric to predict, best over epochs (default val_top1), "
+                             "or latency/<device> (only the measured models are drawn)")
     parser.add_argument("--seed", type=int, default=0, help="protocol seed (default 0)")
     parser.add_argument("--kwargs", default="{}", metavar="JSON",
                         help='constructor arguments per predictor, e.g. \'{"gcn": {"epochs": 50}}\'')

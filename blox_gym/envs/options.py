@@ -67,7 +67,8 @@ class Constraint:
     """A hardware limit ``cost <= limit``: latency (ms on ``device``), flops (MACs) or params.
 
     ``mode="mask"``: models over the limit are masked out, never drawn as start models, and
-    score -1 at no cost when chosen anyway, like invalid ones.  ``mode="penalty"``: a model
+    score -1 at no cost when chosen anyway, like invalid ones; so are models whose latency
+    is not measured yet (NaN in a device that ``blox-gym latency`` is still filling).  ``mode="penalty"``: a model
     over the limit loses ``weight * (cost / limit - 1)`` from its objective.
     """
 
@@ -168,7 +169,12 @@ class Oracle:
         if self.constraint is not None:
             cost = self.constraint.values(table)
             if self.constraint.mode == "mask":
-                ok = cost <= self.constraint.limit
+                ok = cost <= self.constraint.limit  # NaN (not measured yet) is masked out
+            elif np.isnan(cost).any():
+                raise ValueError(f"{int(np.isnan(cost).sum()):,} models have no "
+                                 f"{self.constraint.cost} on {self.constraint.device!r} yet; "
+                                 f"penalty mode needs every model: measure them or use "
+                                 f"mode='mask', which masks out the unmeasured ones")
             else:
                 over = np.maximum(cost / self.constraint.limit - 1, 0)
                 self.score = self.score - self.constraint.weight * over

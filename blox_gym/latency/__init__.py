@@ -1,0 +1,1 @@
+"""Latency on your own hardware: the paper's C.3 protocol, backends, store writing, block tables."""
