@@ -5,7 +5,9 @@
 #   benchmarks/gpu_check.sh --cpu      # the same commands on the CPU with tiny settings,
 #                                      # to check the script itself on a machine without a GPU
 #
-# Environment: PYTHON (default: python), WORK (scratch folder, default: a new temporary one).
+# Environment: PYTHON (default: python), WORK (scratch folder, default: a new temporary one),
+# EPOCHS (pipeline section: epochs of 45,000 images per model, default 1), IMAGES (overrides),
+# PEAK_TFLOPS (overrides the peak for "fraction of peak").
 # Each section prints "=== <name>" first and its figures after; the script stops at the first
 # failing command.
 set -euo pipefail
@@ -52,3 +54,22 @@ if len(ids) > 2:
     print(f"Spearman TorchScript vs compile: {spearmanr(ms['ts'], ms['compile'])[0]:.3f}")
 print("hardware:", table.attrs["latency_protocol"][f"{device}-ts-b{batch}-t1"]["hardware"])
 PYEOF
+
+# ------------------------------------------------------------------ pipeline (issue 12)
+# One epoch (45,000 images) of the smallest, median and largest model by MACs with the
+# device-side pipeline: images/s, the fraction of peak FLOP/s (cuDNN convolutions run in TF32
+# by default; published dense TF32 peaks: H100/H200 SXM 494.7, A100 156, L4 60 TFLOP/s), and
+# the projected cost of 200 epochs per model and of all 91,125 models.
+section "pipeline: $DEVICE, training throughput of the smallest, median and largest model"
+if [[ $DEVICE == cuda ]]; then
+    IMAGES=${IMAGES:-$(( ${EPOCHS:-1} * 45000 ))}
+    PEAK=${PEAK_TFLOPS:-$("$PY" -c "
+import torch
+name = torch.cuda.get_device_name(0)
+peaks = {'H200': 494.7, 'H100': 494.7, 'A100': 156.0, 'L4': 60.0}
+print(next((str(v) for k, v in peaks.items() if k in name), ''))")}
+else
+    IMAGES=${IMAGES:-16}; PEAK=""
+fi
+"$PY" benchmarks/bench_pipeline.py --device "$DEVICE" --images "$IMAGES" --no-baseline \
+    --json "$WORK/pipeline_$DEVICE.json" ${PEAK:+--peak-tflops "$PEAK"}

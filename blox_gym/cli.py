@@ -235,6 +235,14 @@ DELEGATED = {
                   "run a NAS agent over several seeds"),
     ("report",): ("agents.report", "add_report_arguments", "run_report",
                   "anytime curves and a summary of search results"),
+    ("train",): ("blox_gym.commands.train", "add_arguments", "run",
+                 "train models from scratch with the paper's Normal recipe"),
+    ("distill",): ("blox_gym.commands.distill", "add_arguments", "run",
+                   "blockwise distillation of every block against a teacher"),
+    ("finetune",): ("blox_gym.commands.finetune", "add_arguments", "run",
+                    "fine-tune students from distilled blocks with KD from the teacher"),
+    ("data", "merge"): ("blox_gym.commands.merge", "add_arguments", "run",
+                        "merge finished run records into a table"),
     ("proxies",): ("blox_gym.commands.proxies", "add_arguments", "run",
                    "zero-cost proxies of models on their real networks, into a store"),
     ("study",): ("blox_gym.commands.study", "add_arguments", "run", "run a blockwise study"),
@@ -261,8 +269,11 @@ def _add_delegated_help(sub) -> None:
         else:
             groups.setdefault(words[0], []).append((words[1], text))
     for group, commands in groups.items():
-        inner = sub.add_parser(group, help=f"{group}: {', '.join(c for c, _ in commands)}")
-        isub = inner.add_subparsers(dest=f"{group}_command", required=True)
+        if group in sub.choices:  # a group of built-in commands: add to it
+            isub = sub.choices[group]._subparsers._group_actions[0]
+        else:
+            inner = sub.add_parser(group, help=f"{group}: {', '.join(c for c, _ in commands)}")
+            isub = inner.add_subparsers(dest=f"{group}_command", required=True)
         for name, text in commands:
             isub.add_parser(name, help=text, add_help=False)
 

@@ -24,11 +24,17 @@ The search sees validation metrics only.  Test metrics are read once the search 
 its :meth:`SearchCore.record`: the *reported* accuracy at each step is the test top-1 of the
 best-validation model so far (trained fully), and *regret* is the table's best test top-1
 minus it.
+
+Without a table, an :class:`Evaluator` (such as
+:class:`blox_gym.pipeline.live.LiveEvaluator`, which trains the models) answers instead of
+the table lookups; the regret is then unknown (NaN) and static queries (latency, signatures)
+are unavailable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -57,6 +63,21 @@ class Budget:
             raise ValueError(f"budget amount must be positive, got {self.amount!r}")
 
 
+class Evaluator(Protocol):
+    """What the core asks when it has no table: ``seeds``, ``epochs`` (a full run), the
+    validation top-1 after ``fidelity`` epochs (best so far if ``best``), the seconds of a
+    full training run, and the test top-1 of fully trained models (NaN if not trained)."""
+
+    seeds: list[int]
+    epochs: int
+
+    def val_top1(self, model: int, fidelity: int, best: bool, seed: int) -> float: ...
+
+    def train_time_s(self, model: int, seed: int) -> float: ...
+
+    def test_acc(self, models: np.ndarray, seed: int) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class FineTune:
     """Evaluate by fine-tuning: students distilled from ``teacher`` for ``distill_epochs``
@@ -80,18 +101,24 @@ class SearchCore:
     ``seed``: the training seed whose results the search sees (an int from
     ``table.seeds``), or ``"random"`` to draw one seed per model from ``rng_seed`` (each
     model keeps the seed it was first trained with).  ``budget``: a :class:`Budget`, or
-    ``None`` for no limit.
+    ``None`` for no limit.  ``evaluator``: answers instead of ``table`` (which is then
+    ``None``), e.g. by training the models live.
     """
 
-    def __init__(self, table: Table, budget: Budget | None = None, seed: int | str = 0,
-                 rng_seed: int | None = 0):
-        if seed != "random" and seed not in table.seeds:
-            raise ValueError(f"seed {seed!r} is not in the table; available: {table.seeds} "
+    def __init__(self, table: Table | None, budget: Budget | None = None, seed: int | str = 0,
+                 rng_seed: int | None = 0, evaluator: Evaluator | None = None):
+        if (table is None) == (evaluator is None):
+            raise ValueError("a SearchCore needs exactly one of a table and an evaluator")
+        source = table if evaluator is None else evaluator
+        if seed != "random" and seed not in source.seeds:
+            raise ValueError(f"seed {seed!r} is not in the table; available: {source.seeds} "
                              f"or 'random'")
         self.table = table
+        self.evaluator = evaluator
+        self._source = source
         self.budget = budget
         self.seed = seed
-        self.epochs = table.epochs
+        self.epochs = source.epochs
         self._rng = np.random.default_rng(rng_seed)
         self._paid = np.zeros(space.N_MODELS, dtype=np.int16)  # epochs paid per model
         self._model_seed = np.full(space.N_MODELS, -1, dtype=np.int64)
@@ -150,7 +177,7 @@ class SearchCore:
 
     def seen(self, arch) -> bool | np.ndarray:
         """Whether each model was already trained (at any fidelity)."""
-        ids, single = self.table.ids(arch)
+        ids, single = self._ids(arch)
         out = self._paid[ids] > 0
         return bool(out[0]) if single else out
 
@@ -186,8 +213,24 @@ class SearchCore:
         """Model ids (-1 for invalid architectures) of ids, hashes or architectures."""
         if isinstance(models, (int, np.integer, str)) or (
                 isinstance(models, np.ndarray) and models.ndim <= 1 and models.dtype.kind in "iuUO"):
-            return self.table.ids(models)[0]
+            return self._ids(models)[0]
         return np.atleast_1d(space.model_id(models)).astype(np.int64)
+
+    def _ids(self, models) -> tuple[np.ndarray, bool]:
+        if self.table is not None:
+            return self.table.ids(models)
+        single = np.ndim(models) == 0
+        if isinstance(models, str) or (isinstance(models, np.ndarray) and models.dtype.kind in "UO"):
+            ids = np.atleast_1d(space.model_from_hash(models if single else list(models)))
+        elif isinstance(models, (int, np.integer)) or (
+                isinstance(models, np.ndarray) and models.dtype.kind in "iu"):
+            ids = np.atleast_1d(np.asarray(models, dtype=np.int64))
+            if ((ids < 0) | (ids >= space.N_MODELS)).any():
+                raise ValueError(f"model ids must be in 0..{space.N_MODELS - 1}")
+        else:
+            ids = np.atleast_1d(space.model_id(models)).astype(np.int64)
+            single = np.ndim(space.model_id(models)) == 0
+        return ids.astype(np.int64), single
 
     def _evaluate_one(self, mid: int, fidelity: int, at_epoch: bool, resume: bool) -> float:
         if self.finetune is not None:
@@ -196,16 +239,24 @@ class SearchCore:
                                  f"epochs); unset core.finetune to train at lower fidelity")
             return self._finetune_one(mid, self.finetune)
         seed = self._seed_for(mid)
-        val = float(self.table.column("val_top1", fidelity, not at_epoch, seed)[mid])
+        if self.evaluator is not None:
+            val = float(self.evaluator.val_top1(mid, fidelity, not at_epoch, seed))
+        else:
+            val = float(self.table.column("val_top1", fidelity, not at_epoch, seed)[mid])
         charged = max(0, fidelity - int(self._paid[mid])) if resume else fidelity
         if charged:
-            seconds = float(self.table.column("train_time_s", seed=seed)[mid]) * charged / self.epochs
+            seconds = self._train_time(mid, seed) * charged / self.epochs
             self._cost += (charged / self.epochs, charged, seconds)
             self._paid[mid] = max(fidelity, int(self._paid[mid]))
         if val > self._best[0]:
             self._best = (val, mid, seed)
         self._append(mid, fidelity, seed, val, charged, SCRATCH)
         return val
+
+    def _train_time(self, mid: int, seed: int) -> float:
+        if self.evaluator is not None:
+            return float(self.evaluator.train_time_s(mid, seed))
+        return float(self.table.column("train_time_s", seed=seed)[mid])
 
     def _append(self, mid: int, fidelity: int, seed: int, val: float, charged: int,
                 protocol: str) -> None:
@@ -255,14 +306,20 @@ class SearchCore:
         if self.seed != "random":
             return int(self.seed)
         if self._model_seed[mid] < 0:
-            self._model_seed[mid] = self.table.seeds[int(self._rng.integers(len(self.table.seeds)))]
+            seeds = self._source.seeds
+            self._model_seed[mid] = seeds[int(self._rng.integers(len(seeds)))]
         return int(self._model_seed[mid])
 
     def charge(self, models: float) -> None:
         """Charge extra cost in 200-epoch model units (e.g. blockwise distillation)."""
         if models < 0:
             raise ValueError(f"cannot charge a negative cost ({models})")
-        mean_time = np.nanmean(self.table.column("train_time_s", seed=self.table.seeds[0]))
+        if self.table is None:  # the mean over the models trained so far
+            trained = np.flatnonzero(self._paid)
+            mean_time = np.mean([self._train_time(int(m), self._seed_for(int(m)))
+                                 for m in trained]) if len(trained) else 0.0
+        else:
+            mean_time = np.nanmean(self.table.column("train_time_s", seed=self.table.seeds[0]))
         self._cost += (models, models * self.epochs, models * float(mean_time))
 
     # ------------------------------------------------------------ static information
@@ -302,7 +359,10 @@ class SearchCore:
     # ------------------------------------------------------------ the record
 
     def best_test_in_table(self) -> float:
-        """The table's best test top-1 (the seed seen, or the mean over seeds if random)."""
+        """The table's best test top-1 (the seed seen, or the mean over seeds if random);
+        NaN without a table."""
+        if self.table is None:
+            return float("nan")
         seed = "mean" if self.seed == "random" else self.seed
         return float(np.nanmax(self.table.test_acc(np.arange(space.N_MODELS), seed=seed)))
 
@@ -321,7 +381,8 @@ class SearchCore:
             return self.table.finetuned_column(self._teacher(setting), setting.distill_epochs,
                                                setting.finetune_epochs, "test")[ids]
 
-        return complete_record(rec, self.table, self.best_test_in_table(), finetuned_test)
+        tests = self.table if self.evaluator is None else self.evaluator
+        return complete_record(rec, tests, self.best_test_in_table(), finetuned_test)
 
 
 def complete_record(rec: dict[str, np.ndarray], table: Table, best_test: float,

@@ -6,7 +6,8 @@ booleans, None) and numpy scalars such as ``np.float64`` or ``np.str_``, which a
 numpy values produces: they are rebuilt from their bytes by this module (never by calling
 numpy's unpickling functions) and become plain Python values.  Every other global reference
 (a class, a function such as ``os.system``) and every persistent id is refused before
-anything is called.
+anything is called.  Datasets (CIFAR-100's python files) also hold numpy arrays of those
+dtypes: with ``numpy_arrays=True`` they are rebuilt from their bytes the same way.
 """
 
 from __future__ import annotations
@@ -85,13 +86,47 @@ _ALLOWED = {("numpy._core.multiarray", "scalar"): _scalar,
             ("_codecs", "encode"): _latin1}
 
 
+class _Array:
+    """Stands in for ``numpy._core.multiarray._reconstruct(ndarray, ...)``; its state (shape,
+    dtype, order, bytes) is checked and becomes a numpy array through ``__array__``."""
+
+    def __init__(self, cls: object = None, shape: object = None, typecode: object = None):
+        if cls is not _NDARRAY:
+            raise FormatError(f"an array of class {shown(cls)} in a pickle; only ndarray")
+        self.value = None
+
+    def __setstate__(self, state: object) -> None:  # (version, shape, dtype, fortran, bytes)
+        import numpy as np
+
+        if not (isinstance(state, tuple) and len(state) == 5 and isinstance(state[2], _DType)
+                and isinstance(state[4], bytes) and all(isinstance(n, int) for n in state[1])):
+            raise FormatError(f"a numpy array state in a pickle is not valid: {shown(state)}")
+        _, shape, dtype, fortran, raw = state
+        values = np.frombuffer(raw, dtype=np.dtype(dtype.order + dtype.spec))
+        if values.size != int(np.prod(shape)):
+            raise FormatError(f"a numpy array of shape {shown(shape)} in a pickle holds "
+                              f"{values.size} values")
+        self.value = values.reshape(shape, order="F" if fortran else "C")
+
+    def __array__(self, dtype=None, copy=None):
+        return self.value if dtype is None else self.value.astype(dtype)
+
+
+_NDARRAY = object()  # stands in for numpy.ndarray
+_ARRAYS = {("numpy._core.multiarray", "_reconstruct"): _Array,
+           ("numpy.core.multiarray", "_reconstruct"): _Array,  # numpy < 2
+           ("numpy", "ndarray"): _NDARRAY}
+
+
 class _PlainUnpickler(pickle.Unpickler):
-    def __init__(self, file: BinaryIO, where: str):
-        super().__init__(file)
+    def __init__(self, file: BinaryIO, where: str, numpy_arrays: bool = False,
+                 encoding: str = "ASCII"):
+        super().__init__(file, encoding=encoding)
         self._where = where
+        self._allowed = {**_ALLOWED, **_ARRAYS} if numpy_arrays else _ALLOWED
 
     def find_class(self, module: str, name: str):
-        allowed = _ALLOWED.get((module, name))
+        allowed = self._allowed.get((module, name))
         if allowed is None:
             raise FormatError(f"{self._where}: the pickle refers to the global "
                               f"{shown(f'{module}.{name}')}; release files may hold only plain "
@@ -108,11 +143,15 @@ def write_body(file: BinaryIO, rows: list) -> None:
     pickle.dump(rows, file)
 
 
-def read_body(body: bytes | memoryview, where: str) -> object:
-    """Unpickle ``body`` allowing plain values and numpy scalars; the whole body must be used."""
+def read_body(body: bytes | memoryview, where: str, numpy_arrays: bool = False,
+              encoding: str = "ASCII") -> object:
+    """Unpickle ``body`` allowing plain values and numpy scalars (and numpy arrays with
+    ``numpy_arrays``, returned as stand-ins that ``numpy.asarray`` turns into arrays); the
+    whole body must be used.  ``encoding`` decodes Python 2 strings (``"bytes"`` keeps them
+    as bytes)."""
     stream = io.BytesIO(body)
     try:
-        rows = _PlainUnpickler(stream, where).load()
+        rows = _PlainUnpickler(stream, where, numpy_arrays, encoding).load()
     except FormatError as err:
         text = str(err)
         raise FormatError(text if text.startswith(where) else f"{where}: {text}") from None

@@ -1,0 +1,1 @@
+"""The measurement pipeline: train, distil and fine-tune Blox networks into records and tables."""
