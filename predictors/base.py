@@ -19,13 +19,15 @@ import math
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
 
 from blox_gym.paths import atomic_write
 from predictors.encodings import model_ids
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = "blox-gym-predictor"
 FORMAT_VERSION = 1
@@ -108,6 +110,8 @@ class Predictor(ABC):
         folder.mkdir(parents=True, exist_ok=True)
         config = {"format": FORMAT, "version": FORMAT_VERSION, "name": self.name,
                   "kwargs": self.config()}
+        import torch
+
         state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
         atomic_write(folder / "state.pt", lambda tmp: torch.save(state, tmp))
         atomic_write(folder / "config.json",
@@ -173,6 +177,8 @@ def load(path: str | os.PathLike, device: str | None = None) -> Predictor:
     if device is not None:
         kwargs["device"] = device
     predictor = make(config["name"], **kwargs)
+    import torch
+
     predictor.load_state_dict(torch.load(folder / "state.pt", weights_only=True,
                                          map_location="cpu"))
     return predictor

@@ -8,6 +8,7 @@ from the finished seeds.
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
@@ -38,7 +39,7 @@ def tour(table) -> None:
     import numpy as np
 
     from blox_gym import costs, space
-    from blox_gym.cli import print_rows
+    from blox_gym.commands._text import print_rows
 
     arch = [[[0], [1, 1, 1, 1]], [[1], [1, 1, 0, 0]], [[0], [0, 1, 1, 0]]]
     mid = space.model_id(arch)
@@ -57,7 +58,13 @@ def tour(table) -> None:
                 for i in table.top(5)], ["model", "best val %", "test %", "params"])
 
 
-def main(args) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
+    parser.add_argument("--out", default="blox-gym-demo", help="folder for the demo's outputs")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
     from agents import report
     from agents.runner import run_experiment
     from blox_gym.table import open_table
