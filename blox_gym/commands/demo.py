@@ -23,14 +23,15 @@ DEMO_AGENTS = {
 
 
 def missing(agent: str) -> str | None:
-    """Why ``agent`` cannot run here, or ``None``."""
+    """Why ``agent`` cannot run here (a package it imports is not installed), or ``None``."""
     import agents
-    from importlib.util import find_spec
 
-    if agent == "brp_nas" and find_spec("predictors.base") is None:
-        return "the predictor zoo (predictors/) is not installed"
-    if agent.startswith("sb3:") and not agents.has_sb3():
-        return "agents/sb3.py or stable-baselines3 is not installed"
+    if agent.startswith(agents.SB3_PREFIX) and not agents.has_sb3():
+        return "stable-baselines3 or sb3-contrib is not installed"
+    try:
+        agents.make(agent, **DEMO_AGENTS.get(agent, {}))
+    except ImportError as err:
+        return f"{err.name or err} is not installed"
     return None
 
 
