@@ -1,12 +1,14 @@
 """The Zarr store (schema version 1): writing it atomically, opening and validating it.
 
-All per-model arrays are indexed by model id (``blox_gym.space``).  Metrics are stored
-exactly at the release's precision:
+All per-model arrays are indexed by model id (``blox_gym.space``).  Each array is declared
+in :mod:`blox_gym.metrics`, whose kind fixes the encoding, exactly at the release's
+precision:
 
 * accuracies as ``uint16`` counts of correctly classified images (train 45,000,
   validation 5,000, test 10,000 images), 65,535 = missing;
 * losses as ``uint32`` micro-units (value x 10**6), 2**32 - 1 = missing;
-* times, latencies and signatures as ``float32`` with NaN = missing.
+* counts (params, flops) as ``int64``; times, latencies and signatures as ``float32`` with
+  NaN = missing.
 
 :func:`write_store` takes plain float arrays (percent, seconds, NaN = missing) and does
 the encoding; :class:`blox_gym.table.Table` decodes.  The layout is documented in
@@ -16,7 +18,6 @@ the encoding; :class:`blox_gym.table.Table` decodes.  The layout is documented i
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import uuid
 from pathlib import Path
@@ -24,43 +25,29 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blox_gym import space
+from blox_gym import metrics, space
 from blox_gym._version import __version__
 
 SCHEMA_VERSION = 1
 EPOCHS = 200
-BASE_CURVES = ("val_top1",)
-BASE_SCALARS = ("test_top1", "train_time_s")
-EXT_CURVES = ("train_top1", "train_loss", "train_top5", "val_loss", "val_top5")
-EXT_SCALARS = ("test_loss", "test_top5")
-TRAINING = BASE_CURVES + BASE_SCALARS + EXT_CURVES + EXT_SCALARS
+# derived from the metric registry (blox_gym.metrics), which is where metrics are declared
+BASE_CURVES = metrics.names(shape="curve", part="base")
+BASE_SCALARS = metrics.names(shape="scalar", part="base")
+EXT_CURVES = metrics.names(shape="curve", part="ext")
+EXT_SCALARS = metrics.names(shape="scalar", part="ext")
+TRAINING = metrics.names(training=True)
 STATIC = ("params", "flops", "model_hash", "arch", "raw_to_model")
 DERIVED = ("val_top1_best",)  # [seed, model] best validation count over all epochs
 ENV_KEYS = ("codebase_commit", "codebase_version", "cuda", "driver", "gpu", "platform",
             "ptflops_version", "python", "torch_commit", "torch_cuda_version", "torch_version",
             "torchvision_version")
-DEVICE_NAME = re.compile(r"^[a-zA-Z0-9-]+$")
+DEVICE_NAME = metrics.KEY
 
 ACC_MISSING = np.iinfo(np.uint16).max
 LOSS_MISSING = np.iinfo(np.uint32).max
 CURVE_CHUNK_MODELS = 2048
-
-METRICS = {  # name -> (unit, split, epoch convention)
-    "val_top1": ("percent", "validation, 5,000 images held out of the training set", "epochs 1..200"),
-    "test_top1": ("percent", "test, 10,000 images, weights of the best-validation epoch", "after training"),
-    "train_time_s": ("seconds", "wall time of 200 train+validate epochs", "whole run"),
-    "train_top1": ("percent", "training, 45,000 augmented images, running average", "epochs 1..200"),
-    "train_top5": ("percent", "training, 45,000 augmented images, running average", "epochs 1..200"),
-    "train_loss": ("cross-entropy", "training, 45,000 augmented images, running average", "epochs 1..200"),
-    "val_top5": ("percent", "validation, 5,000 images", "epochs 1..200"),
-    "val_loss": ("cross-entropy", "validation, 5,000 images", "epochs 1..200"),
-    "test_top5": ("percent", "test, 10,000 images, weights of the best-validation epoch", "after training"),
-    "test_loss": ("cross-entropy", "test, 10,000 images, weights of the best-validation epoch", "after training"),
-    "params": ("count", "trainable parameters", "static"),
-    "flops": ("MACs", "ptflops multiply-accumulates on one 3x32x32 image", "static"),
-    "latency": ("milliseconds", "inference latency per batch on the named device", "static"),
-    "signatures": ("noise-to-signal ratio", "blockwise distillation loss of each block", "after N distillation epochs"),
-}
+_DTYPES = {"accuracy": np.uint16, "loss": np.uint32, "seconds": np.float32,
+           "count": np.int64, "float": np.float32}
 
 
 class StoreError(ValueError):
@@ -68,12 +55,15 @@ class StoreError(ValueError):
 
 
 def images_for(name: str) -> int:
-    """Images behind an accuracy column, by the release's name rule."""
-    return 45_000 if "train" in name else 5_000 if "val" in name else 10_000
+    """Images behind an accuracy metric's counts (45,000 train, 5,000 val, 10,000 test)."""
+    images = metrics.get(name).images
+    if images is None:
+        raise ValueError(f"{name!r} is not an accuracy metric")
+    return images
 
 
 def is_accuracy(name: str) -> bool:
-    return "top" in name
+    return metrics.get(name).kind == "accuracy"
 
 
 def encode_accuracy(name: str, values: np.ndarray) -> np.ndarray:
@@ -120,19 +110,37 @@ def decode_loss(micro: np.ndarray) -> np.ndarray:
 
 
 def encode(name: str, values: np.ndarray) -> np.ndarray:
-    if is_accuracy(name):
+    """Values in their unit (NaN = missing) -> the stored form of the metric's kind."""
+    kind = metrics.get(name).kind
+    if kind == "accuracy":
         return encode_accuracy(name, values)
-    if "loss" in name:
+    if kind == "loss":
         return encode_loss(name, values)
-    return np.asarray(values, dtype=np.float32)
+    return np.asarray(values, dtype=_DTYPES[kind])
 
 
 def decode(name: str, stored: np.ndarray) -> np.ndarray:
-    if is_accuracy(name):
+    """The stored form -> float64 values in the metric's unit (NaN where missing)."""
+    kind = metrics.get(name).kind
+    if kind == "accuracy":
         return decode_accuracy(name, stored)
-    if "loss" in name:
+    if kind == "loss":
         return decode_loss(stored)
     return stored.astype(np.float64)
+
+
+def encoding(name: str) -> str:
+    """How a metric is stored, in words (kept in the table's attributes)."""
+    kind = metrics.get(name).kind
+    if kind == "accuracy":
+        n = images_for(name)
+        return (f"uint16 count of {n:,} images; percent = count * 100 / {n}, rounded to 3 "
+                f"decimals; {ACC_MISSING} = missing")
+    if kind == "loss":
+        return f"uint32 micro-units; value = stored / 1e6; {LOSS_MISSING} = missing"
+    if kind == "count":
+        return "int64"
+    return f"float32 {metrics.get(name).unit}; NaN = missing"
 
 
 def hash_bytes(hashes: np.ndarray) -> np.ndarray:
@@ -195,17 +203,12 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         names = sorted(arrays)
         for name in tqdm(names, desc="writing store", unit="array",
                          disable=None if progress else True):
-            values = arrays[name]
-            if name in TRAINING:
-                stored = encode(name, values)
-            elif name in ("params", "flops"):
-                stored = np.asarray(values, dtype=np.int64)
-            else:
-                stored = np.asarray(values, dtype=np.float32)
+            stored = encode(name, arrays[name])
+            shape = metrics.get(name).shape
             chunks = stored.shape
-            if stored.ndim == 3 and name != "signatures":
+            if shape == "curve":
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
-            elif stored.ndim == 2 and name in TRAINING:
+            elif shape == "scalar":
                 chunks = (1, stored.shape[1])
             root.create_array(name, data=stored, chunks=chunks)
             if name == "val_top1":
@@ -265,40 +268,42 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
     devices = []
     for name, values in arrays.items():
         shape = np.shape(values)
-        if name in BASE_CURVES + EXT_CURVES:
+        try:
+            metric = metrics.get(name)
+        except ValueError:
+            raise ValueError(f"unknown array {name!r}; allowed: "
+                             f"{', '.join(metrics.describe_names())}") from None
+        if metric.shape == "curve":
             expected = (n_seeds, n, shape[2] if len(shape) == 3 else EPOCHS)
-        elif name in BASE_SCALARS + EXT_SCALARS:
+        elif metric.shape == "scalar":
             expected = (n_seeds, n)
-        elif name in ("params", "flops"):
+        elif metric.shape == "model":
             expected = (n,)
-        elif name.startswith("latency/"):
-            device = name.split("/", 1)[1]
-            if not DEVICE_NAME.match(device):
-                raise ValueError(f"device name {device!r} must match [a-zA-Z0-9-]+")
-            devices.append(device)
+        elif metric.shape == "keyed":
+            key = name.split("/", 1)[1]
+            what = "device name" if metric.name == "latency" else f"{metric.name} key"
+            if not metrics.KEY.match(key):
+                raise ValueError(f"{what} {key!r} must match [a-zA-Z0-9-]+")
+            if metric.name == "latency":
+                devices.append(key)
             expected = (n,)
-        elif name == "signatures":
+        else:  # signatures
             expected = (space.N_STAGES, space.N_BLOCKS, len(attrs.get("signature_epochs", ())))
-        else:
-            raise ValueError(f"unknown array {name!r}; allowed: {', '.join(TRAINING)}, params, "
-                             f"flops, latency/<device>, signatures")
         if tuple(shape) != expected:
             raise ValueError(f"array {name!r} has shape {tuple(shape)}, expected {expected}")
     epochs = np.shape(arrays["val_top1"])[2]
+    training = [name for name in metrics.names(training=True) if name in arrays]
     missing = {name: int(np.isnan(np.asarray(v, dtype=np.float64)).any(axis=tuple(
-        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in TRAINING}
+        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in training}
     env = {str(k): {key: str(v.get(key, "")) for key in ENV_KEYS}
            for k, v in dict(attrs.get("env", {})).items()}
-    metrics = {name: dict(zip(("unit", "split", "epoch"), METRICS[name.split("/")[0]]))
-               for name in arrays}
-    for name in metrics:
-        if name in TRAINING:
-            metrics[name]["encoding"] = (
-                f"uint16 count of {images_for(name):,} images; percent = count * 100 / "
-                f"{images_for(name)}, rounded to 3 decimals; {ACC_MISSING} = missing"
-                if is_accuracy(name) else
-                f"uint32 micro-units; value = stored / 1e6; {LOSS_MISSING} = missing"
-                if "loss" in name else "float32 seconds; NaN = missing")
+    described = {}
+    for name in arrays:
+        metric = metrics.get(name)
+        described[name] = {"unit": metric.unit, "split": metric.description,
+                           "epoch": metric.epochs}
+        if metric.training:
+            described[name]["encoding"] = encoding(name)
     meta = {key: value for key, value in dict(attrs).items() if key not in ("env",)}
     meta.update({
         "schema_version": SCHEMA_VERSION,
@@ -306,9 +311,9 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         "epochs": int(epochs),
         "devices": sorted(devices),
         "env": env,
-        "extended": [name for name in EXT_CURVES + EXT_SCALARS if name in arrays],
+        "extended": [name for name in training if metrics.get(name).part != "base"],
         "missing_models": missing,
-        "metrics": metrics,
+        "metrics": described,
         "created_by": f"blox-gym {__version__}",
         "n_models": space.N_MODELS,
     })
@@ -334,7 +339,7 @@ def open_store(path: str | os.PathLike):
         raise StoreError(f"{text}: schema version {version!r} is not supported "
                          f"(this blox-gym reads version {SCHEMA_VERSION})")
     present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
-    required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC) | set(DERIVED)
+    required = set(metrics.names(training=True, part="base")) | set(STATIC) | set(DERIVED)
     required |= set(root.attrs.get("extended", []))
     required |= {f"latency/{d}" for d in root.attrs.get("devices", [])}
     lacking = sorted(required - present)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from blox_gym import metrics as _metrics
 from blox_gym import paths, space, store
 
 DEFAULT_NAME = "blox-synthetic-v1.zarr"
@@ -149,7 +150,7 @@ class Table:
 
     def load(self, metrics: str = "base") -> "Table":
         """Load every seed of the ``"base"`` or ``"all"`` training metrics into memory now."""
-        names = store.BASE_CURVES + store.BASE_SCALARS
+        names = _metrics.names(training=True, part="base")
         if metrics == "all":
             names += tuple(self.extended)
         elif metrics != "base":
@@ -223,23 +224,32 @@ class Table:
         The fast path for environments and agents: one call, then plain array indexing.
         ``best`` defaults to the metric's own default (True for accuracies).
         """
-        if name not in store.TRAINING:
-            raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(store.TRAINING)}")
+        metric = _training_metric(name)
         if best is None:
-            best = store.is_accuracy(name)
+            best = metric.best_by_default
         key = ("column", name, epoch, best, seed)
         if key not in self._cache:
-            everything = np.arange(space.N_MODELS)
-            if name in store.BASE_SCALARS + store.EXT_SCALARS:
-                values = self._scalar(name, everything, seed)
-            elif name == "train_time_s":
-                values = self.train_time(everything, epoch, seed)
-            else:
-                values = self._curve(name, everything, epoch, best, seed,
-                                     lowest=not store.is_accuracy(name))
+            values = self.metric(name, np.arange(space.N_MODELS), epoch, best, seed)
             values.flags.writeable = False
             self._cache[key] = values
         return self._cache[key]
+
+    def metric(self, name: str, models, epoch: int | None = None, best: bool | None = None,
+               seed=0):
+        """Any training metric of :mod:`blox_gym.metrics` by name, in its unit.
+
+        Curves: the value at ``epoch`` (default the last), or the best over the first
+        ``epoch`` epochs if ``best`` (highest accuracy, lowest loss; the default for
+        accuracies).  Scalars ignore ``epoch`` and ``best``, except ``train_time_s``, which
+        scales linearly to ``epoch`` epochs.
+        """
+        metric = _training_metric(name)
+        if name == "train_time_s":
+            return self.train_time(models, epoch, seed)
+        if metric.shape == "scalar":
+            return self._scalar(name, models, seed)
+        best = metric.best_by_default if best is None else best
+        return self._curve(name, models, epoch, best, seed, lowest=not metric.higher_is_better)
 
     def val_acc(self, models, epoch: int | None = None, best: bool = True, seed=0):
         """Validation top-1 (percent): the best over the first ``epoch`` epochs if ``best``,
@@ -272,13 +282,15 @@ class Table:
         return float(values[0]) if single else values
 
     def train_acc(self, models, epoch=None, best=True, seed=0):
-        """Running training top-1 (percent), extended data."""
+        """Running training top-1 (percent, 45,000 augmented images), extended data."""
         return self._curve("train_top1", models, epoch, best, seed)
 
     def train_top5(self, models, epoch=None, best=True, seed=0):
+        """Running training top-5 (percent, 45,000 augmented images), extended data."""
         return self._curve("train_top5", models, epoch, best, seed)
 
     def val_top5(self, models, epoch=None, best=True, seed=0):
+        """Validation top-5 (percent, 5,000 images), extended data."""
         return self._curve("val_top5", models, epoch, best, seed)
 
     def train_loss(self, models, epoch=None, best=False, seed=0):
@@ -290,9 +302,11 @@ class Table:
         return self._curve("val_loss", models, epoch, best, seed, lowest=True)
 
     def test_loss(self, models, seed=0):
+        """Test cross-entropy (10,000 images) with the best-validation weights, extended data."""
         return self._scalar("test_loss", models, seed)
 
     def test_top5(self, models, seed=0):
+        """Test top-5 (percent, 10,000 images) with the best-validation weights, extended data."""
         return self._scalar("test_top5", models, seed)
 
     # ------------------------------------------------------------ static information
@@ -365,7 +379,7 @@ class Table:
         mid = int(ids[0])
         si = self._seed_index(seed)
         info: dict[str, Any] = {}
-        for name in store.TRAINING:
+        for name in _metrics.names(training=True):
             if name in self._root.array_keys():
                 values = store.decode(name, self._stored(name, si)[mid])
                 info[name] = values.tolist() if np.ndim(values) else _scalar_value(name, values)
@@ -386,6 +400,13 @@ class Table:
         scores = self.val_acc(everything, seed=seed) if by == "val" else self.test_acc(everything, seed)
         order = np.lexsort((everything, -np.nan_to_num(scores, nan=-np.inf)))
         return order[:k]
+
+
+def _training_metric(name: str) -> _metrics.Metric:
+    allowed = _metrics.names(training=True)
+    if name not in allowed:
+        raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(allowed)}")
+    return _metrics.get(name)
 
 
 def _scalar_value(name: str, value) -> float | int:
