@@ -36,6 +36,7 @@ setup(
         # ray: the runner's Ray backend is tested against the local one on a local instance
         "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9"],
         "ray": ["ray[default]>=2.9"],
+        "data": ["xarray>=2024.1"],  # Table.to_xarray, xarray.open_zarr on a store
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},
     classifiers=[

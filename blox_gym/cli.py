@@ -32,6 +32,8 @@ DELEGATED: dict[tuple[str, ...], tuple[str, str, str, str]] = {
                   "anytime curves and a summary of search results"),
     ("predictors", "bench"): ("blox_gym.commands.predictors_bench", "add_arguments", "run",
                               "evaluate accuracy predictors with NASLib's protocol"),
+    ("proxies",): ("blox_gym.commands.proxies", "add_arguments", "run",
+                   "zero-cost proxies of models on their real networks, into a store"),
 }
 GROUP_HELP = {"data": "build, inspect, import and export tables",
               "predictors": "accuracy predictors"}

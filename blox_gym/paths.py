@@ -22,14 +22,17 @@ def cache_dir() -> Path:
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> None:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``;
-    on any error the temporary file is removed and ``path`` is left as it was."""
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``
+    (with the mode a new file gets under the umask); on any error the temporary file is removed and ``path`` is left as it was."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -163,6 +163,11 @@ def _local_path(path: str | os.PathLike) -> Path:
     return Path(text[len("file://"):] if text.startswith("file://") else text).expanduser()
 
 
+def local_dir(path: str | os.PathLike) -> Path | None:
+    """The directory of a local store (``file://`` or a plain path); ``None`` for a URL."""
+    return _local_path(path) if _is_local(path) else None
+
+
 def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs: Mapping[str, Any],
                 *, overwrite: bool = False, progress: bool = True) -> str:
     """Write a complete store atomically and return its path.
@@ -210,20 +215,39 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
             elif shape == "scalar":
                 chunks = (1, stored.shape[1])
-            root.create_array(name, data=stored, chunks=chunks)
+            root.create_array(name, data=stored, chunks=chunks,
+                              dimension_names=dimension_names(name))
             if name == "val_top1":
                 best = best_counts(stored)
-                root.create_array("val_top1_best", data=best, chunks=(1, best.shape[1]))
-        root.create_array("model_hash", data=hash_bytes(space.model_hashes()))
-        root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8))
+                root.create_array("val_top1_best", data=best, chunks=(1, best.shape[1]),
+                                  dimension_names=dimension_names("val_top1_best"))
+        root.create_array("model_hash", data=hash_bytes(space.model_hashes()),
+                          dimension_names=dimension_names("model_hash"))
+        root.create_array("arch", data=np.asarray(space.CANONICAL, dtype=np.int8),
+                          dimension_names=dimension_names("arch"))
         root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
-                          chunks=(space.N_RAW,))
+                          chunks=(space.N_RAW,), dimension_names=dimension_names("raw_to_model"))
         root.attrs.update(meta)
         _commit(tmp, final, overwrite)
     except BaseException:
         _remove(tmp)
         raise
     return final
+
+
+def dimension_names(name: str) -> tuple[str, ...]:
+    """Named axes of a stored array (Zarr ``dimension_names``, which ``xarray.open_zarr``
+    reads); arrays sharing a name share the axis (``seed``, ``model``, ``epoch``)."""
+    fixed = {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
+             "raw_to_model": ("raw_vector",), "val_top1_best": ("seed", "model")}
+    if name in fixed:
+        return fixed[name]
+    try:
+        shape = metrics.get(name).shape
+    except ValueError:
+        return ("model",)
+    return {"curve": ("seed", "model", "epoch"), "scalar": ("seed", "model"),
+            "signatures": ("stage", "block", "signature_epoch")}.get(shape, ("model",))
 
 
 def _commit(tmp: str, final: str, overwrite: bool) -> None:
@@ -334,18 +358,42 @@ def open_store(path: str | os.PathLike):
         root = zarr.open_group(text if not _is_local(text) else str(_local_path(text)), mode="r")
     except Exception as err:  # zarr raises several types for "not a group"
         raise StoreError(f"{text}: not a blox-gym Zarr store ({type(err).__name__}: {err})") from err
-    version = root.attrs.get("schema_version")
+    present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+    _check_layout(text, root.attrs, present)
+    return root
+
+
+def describe(path: str | os.PathLike) -> tuple[dict, set[str]]:
+    """The root attributes and array names of a checked store; local stores are read from
+    their metadata files without importing zarr (a one-model query stays fast)."""
+    text = str(path)
+    local = _local_path(text)
+    if _is_local(text) and local.exists():
+        from blox_gym import zarr_local
+
+        try:
+            meta = zarr_local.metadata(local)
+        except (OSError, ValueError):
+            meta = {}  # zarr's error message below names the problem
+        if meta.get("zarr_format") == 3 and meta.get("node_type") == "group":
+            attrs, present = dict(meta.get("attributes", {})), zarr_local.array_names(local)
+            _check_layout(text, attrs, present)
+            return attrs, present
+    root = open_store(text)
+    return dict(root.attrs), set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+
+
+def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> None:
+    version = attrs.get("schema_version")
     if version != SCHEMA_VERSION:
         raise StoreError(f"{text}: schema version {version!r} is not supported "
                          f"(this blox-gym reads version {SCHEMA_VERSION})")
-    present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
     required = set(metrics.names(training=True, part="base")) | set(STATIC) | set(DERIVED)
-    required |= set(root.attrs.get("extended", []))
-    required |= {f"latency/{d}" for d in root.attrs.get("devices", [])}
+    required |= set(attrs.get("extended", []))
+    required |= {f"latency/{d}" for d in attrs.get("devices", [])}
     lacking = sorted(required - present)
     if lacking:
         raise StoreError(f"{text}: missing array(s) {', '.join(lacking)}")
-    return root
 
 
 def _latency_keys(root) -> list[str]:

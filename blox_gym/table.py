@@ -30,6 +30,7 @@ from blox_gym import metrics as _metrics
 from blox_gym import paths, space, store
 
 DEFAULT_NAME = "blox-synthetic-v1.zarr"
+POINT_READS = 8  # single-model reads of an array before it is loaded whole
 
 
 class Table:
@@ -37,13 +38,14 @@ class Table:
 
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
-        self._root = store.open_store(self.path)
-        self.attrs: dict[str, Any] = dict(self._root.attrs)
+        self.attrs: dict[str, Any]
+        self.attrs, self._names = store.describe(self.path)
         self.seeds: list[int] = [int(s) for s in self.attrs["seeds"]]
         self.epochs: int = int(self.attrs["epochs"])
         self.devices: list[str] = list(self.attrs.get("devices", []))
         self.extended: list[str] = list(self.attrs.get("extended", []))
         self._cache: dict = {}
+        self._point_reads: dict[str, int] = {}
 
     # ------------------------------------------------------------ metadata
 
@@ -75,6 +77,10 @@ class Table:
 
     def __setstate__(self, state):
         self.__init__(state["path"])
+
+    @cached_property
+    def _root(self):
+        return store.open_store(self.path)
 
     # ------------------------------------------------------------ model resolution
 
@@ -133,7 +139,7 @@ class Table:
         """The stored (encoded) array of one seed, loaded whole on first use."""
         key = (name, seed_index)
         if key not in self._cache:
-            if name not in self._root.array_keys():
+            if name not in self._names:
                 raise ValueError(f"this table has no {name!r} (extended metrics: "
                                  f"{self.extended or 'none'})")
             self._cache[key] = self._read(name)[seed_index]
@@ -147,6 +153,38 @@ class Table:
                                    f"{array.nchunks - array.nchunks_initialized} of "
                                    f"{array.nchunks} chunks missing; rebuild or re-import it")
         return array
+
+    def _row(self, name: str, *index: int) -> np.ndarray:
+        """``stored[name][index]`` (the trailing axes whole) without loading the array."""
+        if name not in self._names:
+            raise ValueError(f"this table has no {name!r}")
+        per_seed = name in store.DERIVED or name in _metrics.names(training=True)
+        whole = self._cache.get((name, index[0]) if per_seed else ("static", name))
+        if whole is not None:
+            return whole[index[1:] if per_seed else index]
+        directory = store.local_dir(self.path)
+        if directory is not None:
+            from blox_gym import zarr_local
+
+            try:
+                local = self._cache.get(("local", name))
+                if local is None:
+                    local = self._cache[("local", name)] = zarr_local.LocalArray(directory / name)
+                return local.row(*index)
+            except zarr_local.Unsupported:
+                pass
+            except FileNotFoundError as err:
+                raise store.StoreError(f"{self.path}: {err}; rebuild or re-import it") from None
+        return np.asarray(self._read(name)[index])
+
+    def _take(self, name: str, seed_index: int, ids: np.ndarray) -> np.ndarray:
+        """Stored values of ``name`` for ``ids``: the first few single-model reads touch one
+        chunk (fast one-shot queries), later ones load the seed's array whole (fast loops)."""
+        if len(ids) == 1 and (name, seed_index) not in self._cache:
+            reads = self._point_reads[name] = self._point_reads.get(name, 0) + 1
+            if reads <= POINT_READS:
+                return self._row(name, seed_index, int(ids[0]))[None]
+        return self._stored(name, seed_index)[ids]
 
     def load(self, metrics: str = "base") -> "Table":
         """Load every seed of the ``"base"`` or ``"all"`` training metrics into memory now."""
@@ -172,12 +210,14 @@ class Table:
     def _curve_value(self, name: str, ids: np.ndarray, si: int, epoch: int | None,
                      best: bool, lowest: bool) -> np.ndarray:
         if epoch is None and best:
+            if name == "val_top1":  # precomputed in the store: no curve read needed
+                return store.decode(name, self._take("val_top1_best", si, ids))
             return store.decode(name, self._best_counts(name, si, lowest)[ids])
         e = self._epoch(epoch)
-        data = self._stored(name, si)
+        data = self._take(name, si, ids)
         if best:
-            return store.decode(name, _reduce_epochs(data[ids, :e], name, lowest))
-        return store.decode(name, data[ids, e - 1])
+            return store.decode(name, _reduce_epochs(data[:, :e], name, lowest))
+        return store.decode(name, data[:, e - 1])
 
     def _epoch(self, epoch: int | None) -> int:
         if epoch is None:
@@ -191,16 +231,19 @@ class Table:
         """Evaluate ``fetch(ids, seed_index)`` under the ``seed`` convention."""
         if isinstance(seed, np.random.Generator):
             choice = seed.integers(len(self.seeds), size=len(ids))
-            out = np.empty(len(ids), dtype=np.float64)
+            out = None
             for si in np.unique(choice):
                 mask = choice == si
-                out[mask] = fetch(ids[mask], int(si))
-            return out
+                part = fetch(ids[mask], int(si))
+                if out is None:
+                    out = np.empty((len(ids),) + part.shape[1:], dtype=np.float64)
+                out[mask] = part
+            return fetch(ids, 0) if out is None else out
         if isinstance(seed, str):
             if seed != "mean":
                 raise ValueError(f"seed must be an int in {self.seeds}, 'mean' or a numpy "
                                  f"Generator, got {seed!r}")
-            return np.mean([fetch(ids, si) for si in range(len(self.seeds))], axis=0)
+            return nan_mean([fetch(ids, si) for si in range(len(self.seeds))])
         return fetch(ids, self._seed_index(seed))
 
     def _curve(self, name, models, epoch, best, seed, lowest=False):
@@ -211,7 +254,7 @@ class Table:
 
     def _scalar(self, name, models, seed):
         ids, single = self.ids(models)
-        values = self._per_seed(lambda i, si: store.decode(name, self._stored(name, si)[i]),
+        values = self._per_seed(lambda i, si: store.decode(name, self._take(name, si, i)),
                                 ids, seed)
         return float(values[0]) if single else values
 
@@ -260,9 +303,11 @@ class Table:
                 mid = space.model_id(models)
             except ValueError:  # the general path below explains the problem
                 mid = None
-        if type(mid) is int and type(seed) is int and 0 <= mid < space.N_MODELS:
+        if type(mid) is int and type(seed) is int and 0 <= mid < space.N_MODELS and (
+                self._point_reads.get("val_top1_best", 0) >= POINT_READS or epoch is not None
+                or not best):
             fast = self._cache.get(("val_list", epoch, best, seed))
-            if fast is None:  # one model: a plain list lookup after the first query
+            if fast is None:  # one model: a plain list lookup after the first queries
                 fast = self.column("val_top1", epoch, best, seed).tolist()
                 self._cache[("val_list", epoch, best, seed)] = fast
             return fast[mid]
@@ -277,7 +322,7 @@ class Table:
         e = self._epoch(epoch)
         ids, single = self.ids(models)
         values = self._per_seed(
-            lambda i, si: store.decode("train_time_s", self._stored("train_time_s", si)[i]),
+            lambda i, si: store.decode("train_time_s", self._take("train_time_s", si, i)),
             ids, seed) * (e / self.epochs)
         return float(values[0]) if single else values
 
@@ -366,6 +411,24 @@ class Table:
         return self._static("signatures")[:, :, self.signature_epochs.index(epochs)].astype(
             np.float64)
 
+    @property
+    def proxy_names(self) -> list[str]:
+        """Zero-cost proxies stored with this table (``blox-gym proxies --out``), sorted."""
+        return sorted(n.split("/", 1)[1] for n in self._names if n.startswith("proxies/"))
+
+    def proxy(self, models, name: str):
+        """Zero-cost proxy ``name`` (see :mod:`blox_gym.proxies`; NaN = not computed)."""
+        if name not in self.proxy_names:
+            raise ValueError(f"this table has no proxy {name!r}; stored: "
+                             f"{', '.join(self.proxy_names) or 'none'} (compute them with "
+                             f"`blox-gym proxies`)")
+        key = ("static", f"proxies/{name}")
+        if key not in self._cache:  # not _static: chunks of models never scored are absent
+            self._cache[key] = self._root[f"proxies/{name}"][...]
+        ids, single = self.ids(models)
+        values = self._cache[key][ids]
+        return float(values[0]) if single else values
+
     def env(self, seed: int = 0) -> dict[str, str]:
         """The training environment strings of ``seed`` (the release's ``blox-env``)."""
         self._seed_index(seed)
@@ -380,17 +443,109 @@ class Table:
         si = self._seed_index(seed)
         info: dict[str, Any] = {}
         for name in _metrics.names(training=True):
-            if name in self._root.array_keys():
-                values = store.decode(name, self._stored(name, si)[mid])
+            if name in self._names:
+                values = store.decode(name, self._row(name, si, mid))
                 info[name] = values.tolist() if np.ndim(values) else _scalar_value(name, values)
-        info["model_hash"] = self.model_hash(mid)
+        info["model_hash"] = bytes(self._row("model_hash", mid)).hex()
         info["seed"] = int(seed)
         for device in self.devices:
-            info[device] = {"latency": self.latency(mid, device)}
-        info["info"] = {"params": self.params(mid), "flops": self.flops(mid),
-                        "arch_vec": self.arch_vec(mid)}
+            info[device] = {"latency": float(self._row(f"latency/{device}", mid))}
+        info["info"] = {"params": int(self._row("params", mid)),
+                        "flops": int(self._row("flops", mid)),
+                        "arch_vec": space.to_nested(self._row("arch", mid).astype(np.int64))}
         info["env"] = self.env(seed)
         return info
+
+    # ------------------------------------------------------------ whole-table views
+
+    def curve(self, models, metric: str = "val_top1", seed=0) -> np.ndarray:
+        """A metric at every epoch: ``(epochs,)`` for one model, ``(n, epochs)`` for many
+        (percent or cross-entropy; NaN where missing)."""
+        curves = _metrics.names(shape="curve")
+        if metric not in curves:
+            raise ValueError(f"{metric!r} has no curve; curves: {', '.join(curves)}")
+        ids, single = self.ids(models)
+        values = self._per_seed(lambda i, si: store.decode(metric, self._take(metric, si, i)),
+                                ids, seed)
+        return values[0] if single else values
+
+    def summary_metrics(self) -> list[str]:
+        """The per-model training summaries this table holds: best ``val_top1`` (over all
+        epochs), then the after-training scalars (``test_top1``, ``train_time_s``, ...)."""
+        return ["val_top1"] + [n for n in _metrics.names(shape="scalar") if n in self._names]
+
+    def _summary(self, name: str, ids: np.ndarray, seed) -> np.ndarray:
+        if name == "val_top1":
+            return self._curve("val_top1", ids, None, True, seed)
+        return self._scalar(name, ids, seed)
+
+    def to_pandas(self, seed=None):
+        """One row per model (index ``model``, all 91,125 ids): the 15 architecture
+        components, ``hash``, ``params``, ``flops`` (MACs), ``latency_<device>`` (ms) and the
+        summary metrics (:meth:`summary_metrics`: best validation top-1 in percent, ...).
+
+        ``seed=None`` gives ``<metric>_seed<k>`` for every seed plus ``<metric>_mean`` (over
+        the seeds that have a value); an int or ``"mean"`` gives one ``<metric>`` column.
+        """
+        import pandas as pd
+
+        everything = np.arange(space.N_MODELS)
+        columns: dict[str, Any] = dict(zip(space.COMPONENT_NAMES, self._static("arch").T))
+        columns["hash"] = self.model_hash(everything)
+        columns["params"] = self._static("params")
+        columns["flops"] = self._static("flops")
+        for device in self.devices:
+            columns[f"latency_{device}"] = self.latency(everything, device)
+        for name in self.summary_metrics():
+            if seed is not None:
+                columns[name] = self._summary(name, everything, seed)
+                continue
+            for s in self.seeds:
+                columns[f"{name}_seed{s}"] = self._summary(name, everything, s)
+            columns[f"{name}_mean"] = self._summary(name, everything, "mean")
+        return pd.DataFrame(columns, index=pd.RangeIndex(space.N_MODELS, name="model"))
+
+    def to_xarray(self, models=None, metrics: str | list[str] = "base"):
+        """The table as an ``xarray.Dataset``: curves ``(seed, model, epoch)``, summary
+        metrics ``(seed, model)``, costs and latencies ``(model)``, the architecture
+        ``(model, component)``; coordinates are the seeds, model ids and epochs 1..E.
+
+        ``metrics`` is ``"base"`` (``val_top1`` curves), ``"all"`` (every curve) or a list of
+        curve names.  Curves are float64 in memory: about 0.15 GB per curve and seed for all
+        models, so pass ``models`` (anything :meth:`ids` takes) for a subset.
+        """
+        import xarray as xr
+
+        ids = (np.arange(space.N_MODELS) if models is None
+               else np.atleast_1d(self.ids(models)[0]))
+        curves = _metrics.names(shape="curve")
+        if metrics == "base":
+            names = list(_metrics.names(shape="curve", part="base"))
+        elif metrics == "all":
+            names = [n for n in curves if n in self._names]
+        elif isinstance(metrics, (list, tuple)) and all(m in curves for m in metrics):
+            names = list(metrics)
+        else:
+            raise ValueError(f"metrics must be 'base', 'all' or a list of {', '.join(curves)}; "
+                             f"got {metrics!r}")
+        data: dict[str, Any] = {}
+        for name in names:
+            data[name] = (("seed", "model", "epoch"),
+                          np.stack([self.curve(ids, name, seed=s) for s in self.seeds]))
+        for name in self.summary_metrics():
+            key = "val_top1_best" if name == "val_top1" else name
+            data[key] = (("seed", "model"),
+                         np.stack([self._summary(name, ids, s) for s in self.seeds]))
+        data["params"] = ("model", self._static("params")[ids])
+        data["flops"] = ("model", self._static("flops")[ids])
+        for device in self.devices:
+            data[f"latency_{device}"] = ("model", self.latency(ids, device))
+        data["arch"] = (("model", "component"), self._static("arch")[ids].astype(np.int64))
+        data["hash"] = ("model", self.model_hash(ids))
+        coords = {"seed": self.seeds, "model": ids, "epoch": np.arange(1, self.epochs + 1),
+                  "component": list(space.COMPONENT_NAMES)}
+        return xr.Dataset(data, coords=coords, attrs={"name": self.name,
+                                                       "source": self.source.get("kind", "")})
 
     def top(self, k: int = 10, by: str = "val", seed=0) -> np.ndarray:
         """Ids of the ``k`` best models by best validation (``"val"``) or test top-1."""
@@ -407,6 +562,15 @@ def _training_metric(name: str) -> _metrics.Metric:
     if name not in allowed:
         raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(allowed)}")
     return _metrics.get(name)
+
+
+def nan_mean(per_seed) -> np.ndarray:
+    """Mean over the seeds that have a value (NaN only where no seed has one)."""
+    stacked = np.asarray(per_seed, dtype=np.float64)
+    present = ~np.isnan(stacked)
+    total = np.where(present, stacked, 0.0).sum(axis=0)
+    count = present.sum(axis=0)
+    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
 
 
 def _scalar_value(name: str, value) -> float | int:

@@ -2,7 +2,8 @@
 
 >>> import predictors
 >>> predictors.available()
-['additive', 'brp', 'ensemble', 'flops', 'gcn', 'gin', 'linear_signatures', 'mlp', 'params']
+['additive', 'brp', 'ensemble', 'flops', 'gcn', 'gin', 'linear_signatures', 'mlp', 'params',
+ 'sklearn']
 >>> p = predictors.make("additive").fit(train_ids, y_train)
 >>> p.rank(candidate_ids)[:10]
 
@@ -21,12 +22,21 @@ _BUILT_IN = {
     "linear_signatures": "predictors.linear:SignaturePredictor",
     "mlp": "predictors.mlp:MLPPredictor",
     "params": "predictors.baselines:ParamsPredictor",
+    "sklearn": "predictors.sklearn_adapter:SklearnPredictor",
 }
 for _name, _entry_point in _BUILT_IN.items():
     register(_name, _entry_point)
 
 
 def __getattr__(name: str):
+    if name == "SklearnPredictor":  # imports scikit-learn, so only on use
+        from predictors.sklearn_adapter import SklearnPredictor
+
+        return SklearnPredictor
+    if name == "features":  # imports blox_gym.costs tables, so only on use
+        from predictors.feature_matrix import features
+
+        return features
     if name == "BloxGraphDataset":  # imports torch-geometric, so only on use
         from predictors.dataset import BloxGraphDataset
 
@@ -34,5 +44,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'predictors' has no attribute {name!r}")
 
 
-__all__ = ["BloxGraphDataset", "Predictor", "available", "load", "make", "predictor_class",
+__all__ = ["BloxGraphDataset", "Predictor", "SklearnPredictor", "features", "available", "load", "make", "predictor_class",
            "register"]

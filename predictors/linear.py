@@ -60,13 +60,18 @@ class RidgePredictor(Predictor):
 class SignaturePredictor(RidgePredictor):
     """DONNA's linear accuracy predictor: ridge on the signature of each stage's block.
 
-    ``signatures``: the ``(3, 45)`` block signatures, e.g. ``table.signatures()``.
+    ``signatures``: the ``(3, 45)`` block signatures, e.g. ``table.signatures()``; by
+    default the default table's (``ValueError`` when it has none).
     """
 
     name = "linear_signatures"
 
-    def __init__(self, signatures, alpha: float = 1e-3, seed: int = 0):
+    def __init__(self, signatures=None, alpha: float = 1e-3, seed: int = 0):
         super().__init__(alpha, seed)
+        if signatures is None:
+            from blox_gym.table import open_table
+
+            signatures = open_table().signatures()
         self.signatures = check_signatures(signatures)
 
     def config(self) -> dict[str, Any]:

@@ -21,6 +21,8 @@ FAST = {  # brief-training settings per predictor
     "gcn": {**TINY, "layers": 3}, "gin": TINY, "brp": TINY, "mlp": TINY,
     "additive": {}, "linear_signatures": {"signatures": SIGNATURES.tolist()},
     "flops": {}, "params": {},
+    "sklearn": {"estimator": {"class": "sklearn.ensemble:RandomForestRegressor",
+                              "params": {"n_estimators": 20, "random_state": 0, "n_jobs": 1}}},
     "ensemble": {"members": ["additive", {"name": "mlp", "kwargs": {**TINY, "epochs": 3}}]},
 }
 
@@ -86,7 +88,7 @@ def test_linear_signatures_recovers_a_linear_target():
     assert np.allclose(model.coef, [-2.0, -1.0, -0.5])
 
 
-@pytest.mark.parametrize("name", ["gcn", "gin", "brp", "mlp", "additive", "ensemble"])
+@pytest.mark.parametrize("name", ["gcn", "gin", "brp", "mlp", "additive", "ensemble", "sklearn"])
 def test_learned_predictors_rank_a_monotone_target(fitted, name):
     tau = kendalltau(fitted[name].predict(TEST), log_flops(TEST)).statistic
     assert tau > 0.6, f"{name}: Kendall tau {tau:.3f}"

@@ -1,0 +1,81 @@
+"""Zero-cost proxies: hand-computed cases on tiny networks, properties on real Blox networks,
+resumable storage and the feature matrix."""
+
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from blox_gym import proxies, proxy_store
+from blox_gym.table import Table
+
+
+def _probe(net, images, labels=None):
+    return proxies.Probe(net, images, torch.zeros(len(images), dtype=torch.long)
+                         if labels is None else labels)
+
+
+def test_synflow_by_hand():
+    net = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[-1.0, 2.0]]))
+    # |w| = (1, 2), R = |w| . (1, 1) = 3, dR/dw = (1, 1): sum |w * dR/dw| = 3, data-free
+    assert proxies.synflow(_probe(net, torch.randn(5, 2))) == pytest.approx(3.0)
+    assert net.weight[0, 0] == -1.0  # the probe's network is left untouched
+
+
+def test_naswot_by_hand():
+    net = nn.Sequential(nn.Linear(1, 2, bias=False), nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0], [-1.0]]))
+    # codes (1, 0) and (0, 1): K = [[2, 0], [0, 2]], log det K = 2 log 2
+    value = proxies.naswot(_probe(net, torch.tensor([[1.0], [-1.0]])))
+    assert value == pytest.approx(2 * math.log(2))
+
+
+def test_blox_proxies_properties(torch_one_thread):
+    images, labels = proxies.minibatch(4, seed=0)
+    values = proxies.score(24519, batch=(images, labels))
+    assert list(values) == list(proxies.PROXIES)
+    assert values["grad_norm"] > 0 and values["snip"] > 0 and values["synflow"] > 0
+    # log(v + k) + 1 / (v + k) >= 1 for every eigenvalue: jacob_cov <= -batch size
+    assert values["jacob_cov"] <= -4
+    order = torch.tensor([2, 0, 3, 1])
+    shuffled = proxies.score(24519, batch=(images[order], labels[order]))
+    for name in proxies.PROXIES:  # every proxy ignores the order of the batch
+        assert shuffled[name] == pytest.approx(values[name], rel=1e-5), name
+    other = proxies.minibatch(4, seed=1)
+    assert proxies.score(24519, ["synflow"], batch=other)["synflow"] == values["synflow"]
+
+
+def test_proxies_differ_between_models_and_repeat(torch_one_thread):
+    batch = proxies.minibatch(4, seed=0)
+    first = [proxies.score(m, ["synflow", "naswot"], batch) for m in (0, 24519, 91124)]
+    again = proxies.score(91124, ["synflow", "naswot"], batch)
+    assert again == first[2]
+    assert len({round(v["synflow"], 6) for v in first}) == 3
+    with pytest.raises(ValueError, match="unknown proxy 'zen'; proxies: synflow"):
+        proxies.score(0, ["zen"])
+
+
+def test_store_is_resumable_and_feeds_features(small_store, tmp_path, torch_one_thread):
+    import predictors
+
+    copy = tmp_path / "table.zarr"
+    shutil.copytree(small_store[0], copy)
+    assert proxy_store.compute(copy, np.array([5, 7]), ["synflow"], batch_size=4,
+                               progress=False) == {"synflow": 2}
+    assert proxy_store.compute(copy, np.array([5, 7, 9]), ["synflow"], batch_size=4, jobs=2,
+                               progress=False) == {"synflow": 1}  # in a spawned worker
+    with pytest.raises(ValueError, match=r"batch_size=4 \(asked 8\)"):
+        proxy_store.compute(copy, np.array([5]), ["synflow"], batch_size=8, progress=False)
+    table = Table(copy)
+    assert table.proxy_names == ["synflow"]
+    expected = proxies.score(9, ["synflow"], proxies.minibatch(4))["synflow"]
+    assert table.proxy(9, "synflow") == expected and np.isnan(table.proxy(6, "synflow"))
+    X, names = predictors.features(np.array([9, 6]), table, include=["proxies", "latency"])
+    assert names == ["proxy.synflow", "latency.dev-a"]
+    assert X[0, 0] == expected and X[1, 1] == table.latency(6, "dev-a")
