@@ -14,7 +14,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "predictors", "agents"],
+    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.commands", "predictors", "agents"],
     package_data={"blox_gym": ["py.typed"]},
     install_requires=[
         "numpy>=1.26",

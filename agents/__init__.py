@@ -29,6 +29,9 @@ _BUILT_IN = {  # imported on first use (some need torch)
     "brp_nas": "agents.brp_nas:BrpNas",
     "donna": "agents.donna:Donna",
     "lana": "agents.lana:Lana",
+    "donna_gcn": "agents.blockwise:DonnaGcn",
+    "blockwise": "agents.blockwise:Blockwise",
+    "iterative": "agents.blockwise:Iterative",
 }
 for _name, _entry_point in _BUILT_IN.items():
     REGISTRY.register(_name, _entry_point)

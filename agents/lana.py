@@ -71,6 +71,14 @@ def solve(scores: np.ndarray, cost_rows: list[np.ndarray] = (), caps: list[float
     return blocks_to_model(np.round(result.x).reshape(S, K).argmax(axis=1))
 
 
+def model_scores(scores: np.ndarray) -> np.ndarray:
+    """Summed block ``scores`` (3, 45) of every model id: without cost rows, the next
+    solution of :func:`solve` is the best model not yet taken (far faster than an ever
+    longer list of no-good cuts)."""
+    blocks = np.arange(space.N_MODELS)[:, None] // K ** np.arange(S) % K
+    return np.asarray(scores, dtype=np.float64)[np.arange(S), blocks].sum(axis=1)
+
+
 def flops_model() -> tuple[np.ndarray, float]:
     """Exact additive ptflops MACs: per-block costs (3, 45) and the fixed part."""
     return costs.block_costs()[:, :, 2].astype(np.float64), float(costs.fixed_cost().macs)
@@ -95,6 +103,8 @@ class Lana(Agent):
 
     name = "lana"
     signature_epochs: int = 10
+    teacher: str | None = None  # a teacher of the table; None: the table's signatures
+    distill_blocks: int = 60  # blocks per stage charged for distillation (paper 60; space 45)
     refit: int = 20
     max_flops: float | None = None
     max_latency: float | None = None
@@ -102,7 +112,7 @@ class Lana(Agent):
 
     def __post_init__(self):
         super().__post_init__()
-        check_positive(self, "signature_epochs")
+        check_positive(self, "signature_epochs", "distill_blocks")
         if not isinstance(self.refit, int) or self.refit < 0:
             raise ValueError(f"Lana.refit must be an int >= 0, got {self.refit!r}")
         if (self.max_latency is None) != (self.device is None):
@@ -127,16 +137,27 @@ class Lana(Agent):
         return rows, caps
 
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
-        scores = -evaluate.core.signatures(self.signature_epochs)
+        scores = -evaluate.core.signatures(self.signature_epochs, self.teacher,
+                                           self.distill_blocks)
         rows, caps = self.constraints(evaluate.core)
         trained: list[int] = []
         values: list[float] = []
-        while (model := solve(scores, rows, caps, trained)) is not None:
+        totals = model_scores(scores)
+        while (model := solve(scores, rows, caps, trained) if rows
+               else _best_left(totals)) is not None:
             values.append(evaluate(model))
             trained.append(model)
+            totals[model] = -np.inf
             if self.refit and len(trained) % self.refit == 0:
                 from predictors import make as make_predictor
 
                 predictor = make_predictor("additive", seed=seed)
                 predictor.fit(np.array(trained), np.array(values))
                 scores = np.asarray(predictor.block_scores, dtype=np.float64)
+                totals = model_scores(scores)
+                totals[trained] = -np.inf
+
+
+def _best_left(totals: np.ndarray) -> int | None:
+    best = int(np.argmax(totals))
+    return None if totals[best] == -np.inf else best

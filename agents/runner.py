@@ -38,7 +38,7 @@ from blox_gym.versions import versions
 BACKENDS = ("local", "ray")
 COLUMNS = ("agent", "seed", "step", "model_id", "fidelity", "train_seed", "val_top1",
            "charged_epochs", "cost_models", "cost_epochs", "cost_seconds", "best_val",
-           "best_model", "reported_test", "regret")
+           "best_model", "reported_test", "regret", "protocol")
 _RECORD_KEY = {"train_seed": "seed"}  # row column -> SearchCore.record() key
 TOP_FRACTIONS = {"top1%": 0.01, "top0.1%": 0.001}
 
@@ -128,6 +128,18 @@ def _seed_list(seeds: int | Iterable[int]) -> list[int]:
     if not out or min(out) < 0 or len(set(out)) != len(out):
         raise ValueError(f"seeds must be distinct non-negative ints, got {out}")
     return out
+
+
+def blockwise_settings(agent: str, settings: dict, teacher: str | None = None,
+                       distill_epochs: int | None = None,
+                       finetune_epochs: int | None = None) -> tuple[str, dict]:
+    """``(agent, settings)``, wrapped in the ``blockwise`` agent when any option is given."""
+    options = {"teacher": teacher, "distill_epochs": distill_epochs,
+               "finetune_epochs": finetune_epochs}
+    options = {k: v for k, v in options.items() if v is not None}
+    if not options:
+        return agent, settings
+    return "blockwise", {"searcher": agent, "settings": settings, **options}
 
 
 def _run_local(tasks: list[dict], jobs: int) -> Iterator[tuple[int, dict]]:

@@ -34,6 +34,7 @@ DELEGATED: dict[tuple[str, ...], tuple[str, str, str, str]] = {
                               "evaluate accuracy predictors with NASLib's protocol"),
     ("proxies",): ("blox_gym.commands.proxies", "add_arguments", "run",
                    "zero-cost proxies of models on their real networks, into a store"),
+    ("study",): ("blox_gym.commands.study", "add_arguments", "run", "run a blockwise study"),
 }
 GROUP_HELP = {"data": "build, inspect, import and export tables",
               "predictors": "accuracy predictors"}

@@ -11,6 +11,14 @@ Training is resumable: evaluating a model at ``fidelity`` charges only the epoch
 most already paid for that model, so repeating an evaluation (or asking for a lower
 fidelity) is free.  Invalid architectures return -1 and cost nothing.
 
+Blockwise NAS (``docs/blockwise.md``) is counted as the paper counts it: distilling the
+blocks against a teacher costs ``blocks_per_stage x 3 stages x D epochs / 200`` models
+before the search starts (:meth:`SearchCore.signatures`, the paper's 60 blocks per stage by
+default: 9 units at D = 10), and while :attr:`SearchCore.finetune` is set every evaluation
+fine-tunes the model as a student for FT epochs (FT / 200 models) instead of training it.
+Distillation and fine-tuning epochs are epochs of the paper's recipe, so their cost in
+models does not depend on the table's epochs (``charged_epochs`` of a fine-tuning is FT).
+
 The search sees validation metrics only.  Test metrics are read once the search asks for
 its :meth:`SearchCore.record`: the *reported* accuracy at each step is the test top-1 of the
 best-validation model so far (trained fully), and *regret* is the table's best test top-1
@@ -23,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blox_gym import space
+from blox_gym import finetuning, space
 from blox_gym.table import Table
 
 UNITS = ("models", "epochs", "seconds")
@@ -46,6 +54,23 @@ class Budget:
             raise ValueError(f"budget unit {self.unit!r} is not one of {', '.join(UNITS)}")
         if not self.amount > 0:
             raise ValueError(f"budget amount must be positive, got {self.amount!r}")
+
+
+@dataclass(frozen=True)
+class FineTune:
+    """Evaluate by fine-tuning: students distilled from ``teacher`` for ``distill_epochs``
+    and fine-tuned with it for ``finetune_epochs`` epochs.  ``teacher``: a teacher of the
+    table (``table.finetune_axes``) or the id of a model trained from scratch."""
+
+    teacher: str | int = "M1"
+    distill_epochs: int = 10
+    finetune_epochs: int = 200
+
+    def __str__(self) -> str:
+        return f"finetune:{self.teacher}:D{self.distill_epochs}:FT{self.finetune_epochs}"
+
+
+SCRATCH = "scratch"  # the protocol of an ordinary training run
 
 
 class SearchCore:
@@ -72,8 +97,12 @@ class SearchCore:
         self._cost = np.zeros(3)  # models, epochs, seconds
         self._log: dict[str, list] = {k: [] for k in (
             "model_id", "fidelity", "seed", "val_top1", "charged_epochs",
-            "cost_models", "cost_epochs", "cost_seconds")}
+            "cost_models", "cost_epochs", "cost_seconds", "protocol")}
         self._best = (-np.inf, -1, -1)  # (val, model id, seed)
+        self.finetune: FineTune | None = None  # set: evaluations fine-tune (blockwise NAS)
+        self._finetuned: set[tuple[int, FineTune]] = set()  # (model, setting) paid
+        self._distilled: set[tuple] = set()  # (teacher, D) whose distillation was charged
+        self._settings: dict[str, FineTune] = {}  # protocol name -> setting
 
     # ------------------------------------------------------------ state
 
@@ -153,6 +182,11 @@ class SearchCore:
         return np.atleast_1d(space.model_id(models)).astype(np.int64)
 
     def _evaluate_one(self, mid: int, fidelity: int, at_epoch: bool) -> float:
+        if self.finetune is not None:
+            if fidelity != self.epochs:
+                raise ValueError(f"fine-tuning evaluations take no fidelity (got {fidelity} "
+                                 f"epochs); unset core.finetune to train at lower fidelity")
+            return self._finetune_one(mid, self.finetune)
         seed = self._seed_for(mid)
         val = float(self.table.column("val_top1", fidelity, not at_epoch, seed)[mid])
         charged = max(0, fidelity - int(self._paid[mid]))
@@ -162,9 +196,52 @@ class SearchCore:
             self._paid[mid] = fidelity
         if val > self._best[0]:
             self._best = (val, mid, seed)
-        for key, value in zip(self._log, (mid, fidelity, seed, val, charged, *self._cost)):
-            self._log[key].append(value)
+        self._append(mid, fidelity, seed, val, charged, SCRATCH)
         return val
+
+    def _append(self, mid: int, fidelity: int, seed: int, val: float, charged: int,
+                protocol: str) -> None:
+        values = (mid, fidelity, seed, val, charged, *self._cost, protocol)
+        for key, value in zip(self._log, values):
+            self._log[key].append(value)
+
+    def _teacher(self, setting: FineTune) -> str | float:
+        """A table teacher's name, or the test top-1 of a model used as the teacher."""
+        if isinstance(setting.teacher, str):
+            return setting.teacher
+        seed = self.table.seeds[0] if self.seed == "random" else self.seed
+        return float(self.table.test_acc(int(setting.teacher), seed=seed))
+
+    def _finetune_one(self, mid: int, setting: FineTune) -> float:
+        teacher = self._teacher(setting)
+        val = float(self.table.finetuned_column(teacher, setting.distill_epochs,
+                                                setting.finetune_epochs, "val")[mid])
+        charged = 0
+        if (mid, setting) not in self._finetuned:
+            self._finetuned.add((mid, setting))
+            charged = setting.finetune_epochs
+            units = finetuning.finetune_cost(charged)
+            seed = self.table.seeds[0] if self.seed == "random" else int(self.seed)
+            seconds = float(self.table.column("train_time_s", seed=seed)[mid]) * units
+            self._cost += (units, units * self.epochs, seconds)
+        if val > self._best[0]:
+            self._best = (val, mid, -1)
+        self._settings[str(setting)] = setting
+        self._append(mid, setting.finetune_epochs, -1, val, charged, str(setting))
+        return val
+
+    def finetune_model(self, arch, setting: FineTune) -> float:
+        """Fine-tune one model with ``setting`` (whatever :attr:`finetune` is): its validation
+        top-1, charging ``FT / 200`` models once per (model, setting)."""
+        if self.exhausted:
+            raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
+                                  f"spent ({self.spent:.3f})")
+        ids = self._ids_or_invalid(arch)
+        if len(ids) != 1:
+            raise ValueError("finetune_model takes one model")
+        if ids[0] < 0:
+            return INVALID_REWARD
+        return self._finetune_one(int(ids[0]), setting)
 
     def _seed_for(self, mid: int) -> int:
         if self.seed != "random":
@@ -191,15 +268,28 @@ class SearchCore:
     def latency(self, arch, device: str):
         return self.table.latency(arch, device)
 
-    def signatures(self, epochs: int = 10) -> np.ndarray:
-        """Block signatures ``[stage, block]``, charging their distillation once: every
-        block of every stage distilled for ``epochs`` epochs."""
-        key = f"_signatures_{epochs}"
-        if not hasattr(self, key):
-            values = self.table.signatures(epochs)
-            self.charge(space.N_STAGES * space.N_BLOCKS * epochs / self.epochs)
-            setattr(self, key, values)
-        return getattr(self, key)
+    def distill(self, epochs: int = 10, teacher: str | None = None,
+                blocks_per_stage: int = finetuning.PAPER_BLOCKS_PER_STAGE) -> None:
+        """Charge distilling every block against ``teacher`` for ``epochs`` epochs, once per
+        (teacher, epochs): ``blocks_per_stage x 3 x epochs / 200`` models (60: the paper's
+        count, 9 units at 10 epochs; 45: the space's distinct blocks)."""
+        if (teacher, epochs) not in self._distilled:
+            self.charge(finetuning.distill_cost(epochs, blocks_per_stage))
+            self._distilled.add((teacher, epochs))
+
+    def signatures(self, epochs: int = 10, teacher: str | None = None,
+                   blocks_per_stage: int = finetuning.PAPER_BLOCKS_PER_STAGE) -> np.ndarray:
+        """Block signatures ``[stage, block]`` after ``epochs`` distillation epochs against
+        ``teacher`` (``None``: the table's ``signatures``), charging :meth:`distill` once."""
+        values = (self.table.signatures(epochs) if teacher is None
+                  else self.table.teacher_signatures(teacher, epochs))
+        self.distill(epochs, teacher, blocks_per_stage)
+        return values
+
+    def evaluations(self) -> dict[str, np.ndarray]:
+        """What the search has seen: one row per evaluation (model, validation top-1,
+        protocol, costs); no test metrics."""
+        return {k: np.asarray(v) for k, v in self._log.items()}
 
     # ------------------------------------------------------------ the record
 
@@ -214,19 +304,29 @@ class SearchCore:
         Reading it is the only place test metrics are touched.
         """
         rec = {k: np.asarray(v) for k, v in self._log.items()}
+        rec["model_id"] = rec["model_id"].astype(np.int64)
+        rec["seed"] = rec["seed"].astype(np.int64)
+        rec["protocol"] = rec["protocol"].astype(str)
         n = len(rec["model_id"])
-        best_val = np.full(n, np.nan)
-        best_id = np.full(n, -1, dtype=np.int64)
-        best_seed = np.full(n, -1, dtype=np.int64)
-        current = (-np.inf, -1, -1)
+        best_row = np.full(n, -1, dtype=np.int64)
+        current = -1
         for i in range(n):
-            if rec["val_top1"][i] > current[0]:
-                current = (rec["val_top1"][i], rec["model_id"][i], rec["seed"][i])
-            best_val[i], best_id[i], best_seed[i] = current
+            if current < 0 or rec["val_top1"][i] > rec["val_top1"][current]:
+                current = i
+            best_row[i] = current
+        best_val, best_id = rec["val_top1"][best_row], rec["model_id"][best_row]
+        best_seed, protocol = rec["seed"][best_row], rec["protocol"][best_row]
         reported = np.full(n, np.nan)
-        for s in np.unique(best_seed[best_id >= 0]):
-            mask = (best_seed == s) & (best_id >= 0)
+        scratch = protocol == SCRATCH
+        for s in np.unique(best_seed[scratch]):
+            mask = scratch & (best_seed == s)
             reported[mask] = self.table.test_acc(best_id[mask], seed=int(s))
+        for name in np.unique(protocol[~scratch]).tolist():
+            setting = self._settings[name]
+            mask = protocol == name
+            reported[mask] = self.table.finetuned_column(
+                self._teacher(setting), setting.distill_epochs, setting.finetune_epochs,
+                "test")[best_id[mask]]
         rec.update(best_val=best_val, best_model=best_id, reported_test=reported,
                    regret=self.best_test_in_table() - reported)
         return rec

@@ -18,7 +18,9 @@ kind           stored as                                                   Pytho
 
 Shapes: ``curve`` ``[seed, model, epoch]``, ``scalar`` ``[seed, model]``, ``model``
 ``[model]``, ``keyed`` ``[model]`` stored once per key as ``<name>/<key>`` (a device for
-latency), ``signatures`` ``[stage, block, distillation epochs]``.
+latency), ``signatures`` ``[stage, block, distillation epochs]``, and the fine-tuning world
+of :mod:`blox_gym.finetuning`: ``finetune`` ``[teacher, D, FT, model]`` and
+``teacher_signatures`` ``[teacher, stage, block, D]``.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import dataclasses
 import re
 from typing import Iterator
 
+from blox_gym import finetuning
+
 KINDS = ("accuracy", "loss", "seconds", "count", "float")
-SHAPES = ("curve", "scalar", "model", "keyed", "signatures")
+SHAPES = ("curve", "scalar", "model", "keyed", "signatures", "finetune", "teacher_signatures")
 IMAGES = {"train": 45_000, "val": 5_000, "test": 10_000}  # CIFAR-100 as Blox splits it
 KEY = re.compile(r"^[a-zA-Z0-9-]+$")  # a key of a keyed metric (e.g. a device name)
 
@@ -180,5 +184,15 @@ for _metric in (
     Metric("signatures", "float", "noise-to-signal ratio", "signatures",
            "blockwise distillation loss of each block", "after N distillation epochs",
            higher_is_better=False),
+    # the fine-tuning world of blockwise NAS (blox_gym.finetuning)
+    Metric(finetuning.VAL, "accuracy", "percent", "finetune",
+           "validation, 5,000 images, student fine-tuned from a teacher",
+           "after D distillation + FT fine-tuning epochs", "val", decimals=3),
+    Metric(finetuning.TEST, "accuracy", "percent", "finetune",
+           "test, 10,000 images, student fine-tuned from a teacher",
+           "after D distillation + FT fine-tuning epochs", "test", visible=False, decimals=3),
+    Metric(finetuning.SIGNATURES, "float", "noise-to-signal ratio", "teacher_signatures",
+           "blockwise distillation loss of each block against each teacher",
+           "after D distillation epochs", higher_is_better=False),
 ):
     register(_metric)

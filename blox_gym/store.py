@@ -1,4 +1,4 @@
-"""The Zarr store (schema version 1): writing it atomically, opening and validating it.
+"""The Zarr store (schema version 2): writing it atomically, opening and validating it.
 
 All per-model arrays are indexed by model id (``blox_gym.space``).  Each array is declared
 in :mod:`blox_gym.metrics`, whose kind fixes the encoding, exactly at the release's
@@ -25,10 +25,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blox_gym import metrics, space
+from blox_gym import finetuning, metrics, space
 from blox_gym._version import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added the fine-tuning arrays (blox_gym.finetuning)
+READABLE_VERSIONS = (1, 2)  # version 1 is version 2 without the fine-tuning arrays
 EPOCHS = 200
 # derived from the metric registry (blox_gym.metrics), which is where metrics are declared
 BASE_CURVES = metrics.names(shape="curve", part="base")
@@ -36,6 +37,7 @@ BASE_SCALARS = metrics.names(shape="scalar", part="base")
 EXT_CURVES = metrics.names(shape="curve", part="ext")
 EXT_SCALARS = metrics.names(shape="scalar", part="ext")
 TRAINING = metrics.names(training=True)
+FINETUNE_ACCURACY = metrics.names(shape="finetune")
 STATIC = ("params", "flops", "model_hash", "arch", "raw_to_model")
 DERIVED = ("val_top1_best",)  # [seed, model] best validation count over all epochs
 ENV_KEYS = ("codebase_commit", "codebase_version", "cuda", "driver", "gpu", "platform",
@@ -179,6 +181,9 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     ``latency/<device>`` ``[model]`` in milliseconds; ``signatures`` ``[stage, block, k]``.
     ``attrs`` must hold ``name``, ``seeds`` (list of ints), ``source`` (dict with ``kind``)
     and ``licence``; optional ``env`` ({seed: {12 env keys}}) and ``signature_epochs``.
+    The fine-tuning arrays (``finetune_val_top1``, ``finetune_test_top1`` ``[teacher, D, FT,
+    model]`` in percent, ``teacher_signatures`` ``[teacher, stage, block, D]``) come with
+    ``attrs["finetune"]``; :func:`blox_gym.finetuning.arrays_from_records` makes all three.
 
     The store is built in a temporary sibling and renamed into place; a failure leaves
     nothing behind.  Model hashes, canonical vectors and ``raw_to_model`` are added here.
@@ -215,6 +220,8 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
             elif shape == "scalar":
                 chunks = (1, stored.shape[1])
+            elif shape == "finetune":
+                chunks = (1, 1, 1, stored.shape[3])
             root.create_array(name, data=stored, chunks=chunks,
                               dimension_names=dimension_names(name))
             if name == "val_top1":
@@ -247,7 +254,10 @@ def dimension_names(name: str) -> tuple[str, ...]:
     except ValueError:
         return ("model",)
     return {"curve": ("seed", "model", "epoch"), "scalar": ("seed", "model"),
-            "signatures": ("stage", "block", "signature_epoch")}.get(shape, ("model",))
+            "signatures": ("stage", "block", "signature_epoch"),
+            "finetune": ("teacher", "distill_epoch", "finetune_epoch", "model"),
+            "teacher_signatures": ("teacher", "stage", "block", "distill_epoch"),
+            }.get(shape, ("model",))
 
 
 def _commit(tmp: str, final: str, overwrite: bool) -> None:
@@ -290,6 +300,14 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         if name not in arrays:
             raise ValueError(f"a store needs the base array {name!r}")
     devices = []
+    axes = None
+    present = [name for name in finetuning.ARRAYS if name in arrays]
+    if present or finetuning.ATTR in attrs:
+        if len(present) != len(finetuning.ARRAYS) or finetuning.ATTR not in attrs:
+            raise ValueError(f"the fine-tuning arrays {', '.join(finetuning.ARRAYS)} and "
+                             f"attrs[{finetuning.ATTR!r}] go together; got arrays {present} and "
+                             f"attrs {'with' if finetuning.ATTR in attrs else 'without'} it")
+        axes = finetuning.Axes.from_attr(attrs[finetuning.ATTR])
     for name, values in arrays.items():
         shape = np.shape(values)
         try:
@@ -311,8 +329,12 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
             if metric.name == "latency":
                 devices.append(key)
             expected = (n,)
-        else:  # signatures
+        elif metric.shape == "signatures":
             expected = (space.N_STAGES, space.N_BLOCKS, len(attrs.get("signature_epochs", ())))
+        elif metric.shape == "finetune":
+            expected = axes.shape
+        else:  # teacher_signatures
+            expected = axes.signature_shape
         if tuple(shape) != expected:
             raise ValueError(f"array {name!r} has shape {tuple(shape)}, expected {expected}")
     epochs = np.shape(arrays["val_top1"])[2]
@@ -326,9 +348,11 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         metric = metrics.get(name)
         described[name] = {"unit": metric.unit, "split": metric.description,
                            "epoch": metric.epochs}
-        if metric.training:
+        if metric.training or metric.shape == "finetune":
             described[name]["encoding"] = encoding(name)
     meta = {key: value for key, value in dict(attrs).items() if key not in ("env",)}
+    if axes is not None:
+        meta[finetuning.ATTR] = axes.to_attr()
     meta.update({
         "schema_version": SCHEMA_VERSION,
         "seeds": seeds,
@@ -385,12 +409,17 @@ def describe(path: str | os.PathLike) -> tuple[dict, set[str]]:
 
 def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> None:
     version = attrs.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise StoreError(f"{text}: schema version {version!r} is not supported "
-                         f"(this blox-gym reads version {SCHEMA_VERSION})")
+    if version not in READABLE_VERSIONS:
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
+        hint = ("written by a newer blox-gym: upgrade blox-gym" if newer else
+                "rebuild it with `blox-gym data synth` or re-import it")
+        raise StoreError(f"{text}: schema version {version!r} is not supported (this blox-gym "
+                         f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; {hint})")
     required = set(metrics.names(training=True, part="base")) | set(STATIC) | set(DERIVED)
     required |= set(attrs.get("extended", []))
     required |= {f"latency/{d}" for d in attrs.get("devices", [])}
+    if finetuning.ATTR in attrs:
+        required |= set(finetuning.ARRAYS)
     lacking = sorted(required - present)
     if lacking:
         raise StoreError(f"{text}: missing array(s) {', '.join(lacking)}")

@@ -95,14 +95,16 @@ NSR_SPREAD = 0.35  # sd of log NSR within a stage
 NSR_SIZE_SHARE = 0.6  # share of the unfaithful part explained by block size
 
 
-def signatures(world: World, rng: np.random.Generator) -> np.ndarray:
-    """(3, 45, 2) NSR of every block after each of SIGNATURE_EPOCHS distillation epochs."""
+def signatures(world: World, rng: np.random.Generator, levels=NSR_LEVEL,
+               faithful=NSR_FAITHFUL) -> np.ndarray:
+    """(3, 45, k) NSR of every block after each of k distillation lengths (default
+    SIGNATURE_EPOCHS), given each length's NSR level and faithfulness."""
     def standard(x):
         return (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
     effect = standard(world.block_effect)
     size = standard(np.log(costs.block_costs()[:, :, 0].astype(np.float64)))
-    out = np.empty((space.N_STAGES, space.N_BLOCKS, len(SIGNATURE_EPOCHS)))
-    for i, (level, rho) in enumerate(zip(NSR_LEVEL, NSR_FAITHFUL)):
+    out = np.empty((space.N_STAGES, space.N_BLOCKS, len(levels)))
+    for i, (level, rho) in enumerate(zip(levels, faithful)):
         noise = rng.standard_normal((space.N_STAGES, space.N_BLOCKS))
         other = NSR_SIZE_SHARE * size + np.sqrt(1 - NSR_SIZE_SHARE ** 2) * noise
         latent = -rho * effect - np.sqrt(1 - rho ** 2) * other

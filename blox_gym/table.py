@@ -6,6 +6,7 @@ Every query takes *models* as
 * an architecture: the nested form, a flat list/tuple of 15 ints, or an ``(N, 15)`` array
   (isomorphic architectures give the same answer),
 * a model hash (a 32-hex string) or a list / 1-D string array of hashes,
+* a pandas ``Index`` or ``Series`` of any of the array forms (``df.index``),
 
 and returns a Python scalar for one model or a ``numpy`` array for many.  A 1-D numpy
 array is always read as model ids; pass one flat architecture as a list or an ``(1, 15)``
@@ -26,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from blox_gym import finetuning, paths, space, store
 from blox_gym import metrics as _metrics
-from blox_gym import paths, space, store
 
-DEFAULT_NAME = "blox-synthetic-v1.zarr"
+DEFAULT_NAME = "blox-synthetic-v2.zarr"  # v2: synthetic model 2 (fine-tuning world)
 POINT_READS = 8  # single-model reads of an array before it is loaded whole
 
 
@@ -91,6 +92,8 @@ class Table:
 
     def ids(self, models) -> tuple[np.ndarray, bool]:
         """Resolve ``models`` to ``(int64 model ids, was_scalar)``; see the module docstring."""
+        if hasattr(models, "to_numpy") and type(models).__module__.startswith("pandas"):
+            models = models.to_numpy()  # a pandas Index or Series: its values, as numpy
         if isinstance(models, (int, np.integer)) and not isinstance(models, bool):
             return _check_ids(np.array([models], dtype=np.int64)), True
         if isinstance(models, str):
@@ -411,6 +414,70 @@ class Table:
         return self._static("signatures")[:, :, self.signature_epochs.index(epochs)].astype(
             np.float64)
 
+    # ------------------------------------------------------------ blockwise NAS (fine-tuning)
+
+    @property
+    def finetune_axes(self) -> finetuning.Axes | None:
+        """Teachers, distillation and fine-tuning epochs of the fine-tuning arrays, if any."""
+        attr = self.attrs.get(finetuning.ATTR)
+        return None if attr is None else finetuning.Axes.from_attr(attr)
+
+    def _axes(self) -> finetuning.Axes:
+        axes = self.finetune_axes
+        if axes is None:
+            raise ValueError(f"{self.label} has no fine-tuning arrays (teachers, distillation "
+                             f"and fine-tuning epochs of blockwise NAS; the official release "
+                             f"has none): use the default synthetic table or a store written "
+                             f"with them (data/README.md)")
+        return axes
+
+    def finetuned_column(self, teacher: str | float, distill_epochs: int = 10,
+                         finetune_epochs: int = 200, split: str = "val") -> np.ndarray:
+        """Fine-tuned top-1 (percent) of every model as a student, indexed by model id.
+
+        ``teacher``: a teacher's name (:attr:`finetune_axes`), or a number: the test top-1
+        of a teacher the table does not hold, answered by
+        :func:`blox_gym.finetuning.interpolate` over the stored teachers.  ``split``:
+        ``"val"`` (5,000 images) or ``"test"`` (10,000).  Read-only, cached.
+        """
+        axes = self._axes()
+        if split not in ("val", "test"):
+            raise ValueError(f"split must be 'val' or 'test', got {split!r}")
+        name = finetuning.VAL if split == "val" else finetuning.TEST
+        key = ("finetuned", teacher, distill_epochs, finetune_epochs, split)
+        if key in self._cache:
+            return self._cache[key]
+        if isinstance(teacher, str):
+            t, d, f = axes.index(teacher, distill_epochs, finetune_epochs)
+            values = store.decode(name, self._read(name)[t, d, f])
+        else:
+            _, d, f = axes.index(axes.teachers[0], distill_epochs, finetune_epochs)
+            stored = store.decode(name, self._read(name)[:, d, f])
+            own = self.test_acc(np.arange(space.N_MODELS), seed=self.seeds[0])
+            qualities = np.stack([own if q is None else np.full(space.N_MODELS, q)
+                                  for q in axes.teacher_test_top1])
+            values = finetuning.interpolate(stored, qualities, float(teacher))
+        values.flags.writeable = False
+        self._cache[key] = values
+        return values
+
+    def finetuned(self, models, teacher: str | float, distill_epochs: int = 10,
+                  finetune_epochs: int = 200, split: str = "val"):
+        """Fine-tuned top-1 (percent) of ``models`` as students; see :meth:`finetuned_column`."""
+        ids, single = self.ids(models)
+        values = self.finetuned_column(teacher, distill_epochs, finetune_epochs, split)[ids]
+        return float(values[0]) if single else values
+
+    def teacher_signatures(self, teacher: str, distill_epochs: int = 10) -> np.ndarray:
+        """Block signatures ``[stage, block]`` against ``teacher`` after ``distill_epochs``
+        epochs of distillation (noise-to-signal ratio, lower = closer to the teacher)."""
+        t, d = self._axes().index(teacher, distill_epochs)
+        values = self._static(finetuning.SIGNATURES)[t, :, :, d].astype(np.float64)
+        if np.isnan(values).all():
+            raise ValueError(f"this table has no signatures against teacher {teacher!r} after "
+                             f"{distill_epochs} distillation epochs")
+        return values
+
     @property
     def proxy_names(self) -> list[str]:
         """Zero-cost proxies stored with this table (``blox-gym proxies --out``), sorted."""
@@ -593,7 +660,7 @@ def _reduce_epochs(data: np.ndarray, name: str, lowest: bool) -> np.ndarray:
 
 
 def default_path() -> Path:
-    """Where the default synthetic table lives: ``cache_dir() / blox-synthetic-v1.zarr``."""
+    """Where the default synthetic table lives: ``cache_dir() / DEFAULT_NAME``."""
     return paths.cache_dir() / DEFAULT_NAME
 
 

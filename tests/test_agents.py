@@ -9,10 +9,11 @@ import agents
 from agents.base import Evaluator, SearchStalled, mutate, random_models
 from blox_gym import space
 from blox_gym.core import Budget, SearchCore
+from conftest import SMALL_EPOCHS
 from test_core import NoTestTable
 
-BUDGET = 30  # models; the blockwise agents first pay 3 x 45 x 10 / 20 = 67.5 for signatures
-SIGNATURES = 3 * 45 * 10
+BUDGET = 30  # models; the blockwise agents first pay 3 x 60 x 10 / 200 = 9 for signatures
+SIGNATURES = 9 * SMALL_EPOCHS  # epochs: 9 models (the paper's 60 blocks per stage)
 AGENTS = {
     "random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
     "reinforce": {}, "hyperband": {}, "lana": {"refit": 0},
@@ -31,7 +32,7 @@ NAMES = [pytest.param(name, marks=MARKS.get(name, ())) for name in AGENTS]
 
 
 def budget_of(name: str) -> Budget:
-    return Budget(BUDGET + (SIGNATURES / 20 if name in BLOCKWISE else 0), "models")
+    return Budget(BUDGET + (9 if name in BLOCKWISE else 0), "models")
 
 
 class GuardedCore(SearchCore):

@@ -93,7 +93,11 @@ def test_signatures_are_charged_once(table):
     core = SearchCore(table)
     sig = core.signatures(10)
     assert sig.shape == (3, 45)
-    assert core.cost["models"] == pytest.approx(3 * 45 * 10 / 20)
+    # the paper's 60 blocks x 3 stages x 10 epochs of its 200-epoch recipe (the table has 20)
+    assert core.cost["models"] == pytest.approx(3 * 60 * 10 / 200)
     core.signatures(10)
-    assert core.cost["models"] == pytest.approx(3 * 45 * 10 / 20)
-    assert space.N_BLOCKS == 45
+    assert core.cost["models"] == pytest.approx(9.0)
+    assert core.cost["epochs"] == pytest.approx(9.0 * table.epochs)
+    other = SearchCore(table)
+    other.signatures(1, blocks_per_stage=space.N_BLOCKS)  # the space's 45 distinct blocks
+    assert other.cost["models"] == pytest.approx(3 * 45 * 1 / 200)

@@ -79,3 +79,17 @@ def test_store_is_resumable_and_feeds_features(small_store, tmp_path, torch_one_
     X, names = predictors.features(np.array([9, 6]), table, include=["proxies", "latency"])
     assert names == ["proxy.synflow", "latency.dev-a"]
     assert X[0, 0] == expected and X[1, 1] == table.latency(6, "dev-a")
+
+
+def test_command_writes_a_proxies_store(tmp_path, torch_one_thread):
+    import zarr
+
+    from blox_gym import cli
+
+    out = tmp_path / "proxies.zarr"
+    assert cli.main(["proxies", "--proxy", "synflow", "--models", "3,5", "--batch-size", "2",
+                     "--out", str(out)]) == 0
+    values = zarr.open_group(out, mode="r")["proxies/synflow"][...]
+    assert np.flatnonzero(~np.isnan(values)).tolist() == [3, 5]
+    assert values[5] == proxies.score(5, ["synflow"], proxies.minibatch(2))["synflow"]
+    assert cli.main(["proxies", "--proxy", "zen", "--models", "3", "--out", str(out)]) == 2

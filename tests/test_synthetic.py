@@ -39,7 +39,9 @@ def test_contents(table):
               "val_top5": (3, n, e), "val_loss": (3, n, e), "test_top5": (3, n),
               "test_loss": (3, n),
               "params": (n,), "flops": (n,), "latency/desktop-gpu": (n,),
-              "latency/mobile-dsp": (n,), "signatures": (3, 45, 2)}
+              "latency/mobile-dsp": (n,), "signatures": (3, 45, 2),
+              "finetune_val_top1": (3, 3, 3, n), "finetune_test_top1": (3, 3, 3, n),
+              "teacher_signatures": (3, 3, 45, 3)}
     assert {k: v.shape for k, v in arrays.items()} == shapes
     assert np.array_equal(arrays["params"], costs.model_costs()[:, 0])
     assert np.array_equal(arrays["flops"], costs.model_costs()[:, 2])
@@ -54,9 +56,10 @@ def test_attrs_say_synthetic(table):
     assert attrs["name"] == "blox-synthetic" and attrs["seeds"] == [0, 1, 2]
     source = attrs["source"]
     assert source["kind"] == "synthetic" and source["generator"] == "blox_gym.synthetic"
-    assert source["model_version"] == 1 and source["seed"] == 0
+    assert source["model_version"] == 2 and source["seed"] == 0
     assert source["note"] == "synthetic surrogate, not measured training runs"
     assert "synthetic" in attrs["licence"] and attrs["signature_epochs"] == [1, 10]
+    assert attrs["finetune"]["teachers"] == ["M1", "mediocre", "self"]
     assert sorted(attrs["env"]) == ["0", "1", "2"]
     for env in attrs["env"].values():
         assert sorted(env) == sorted(store.ENV_KEYS)

@@ -71,10 +71,18 @@ def test_to_pandas_and_parquet_round_trip(table, arrays, tmp_path):
     assert np.array_equal(frame["params"], arrays["params"])
     assert frame.loc[24519, "hash"] == table.model_hash(24519)
     assert np.array_equal(frame[list(space.COMPONENT_NAMES)].to_numpy(), space.CANONICAL)
+    top = frame.nlargest(3, "test_top1_seed0")
+    assert np.array_equal(table.test_acc(top.index), top["test_top1_seed0"])  # pandas ids
+    assert np.array_equal(table.test_acc(pd.Series(top["hash"])), top["test_top1_seed0"])
     one = table.to_pandas(seed="mean")
     assert "test_top1" in one and np.array_equal(one["test_top1"], frame["test_top1_mean"])
     path = export_parquet(table, tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(path), frame)
+    from blox_gym import cli
+
+    assert cli.main(["data", "export", table.path, "--format", "parquet",
+                     "--out", str(tmp_path / "cli.parquet")]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cli.parquet"), frame)
 
 
 def test_to_xarray_and_open_zarr(table, arrays, small_store):

@@ -7,7 +7,7 @@ import argparse
 from blox_gym.modelspec import SYNTAX, parse_models
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     from blox_gym.proxies import PROXIES
 
     parser.add_argument("--proxy", default=",".join(PROXIES),
@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="worker processes, one torch thread each (default 1)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the network initialisation, the batch and sample:N")
+    return parser
 
 
 def run(args: argparse.Namespace) -> int:

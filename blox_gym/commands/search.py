@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="an agent setting, e.g. --set population=32 (repeatable)")
     parser.add_argument("--csv", action="store_true", help="also write CSV files")
+    blockwise = parser.add_argument_group(
+        "blockwise NAS (docs/blockwise.md); any of these runs the agent as 'blockwise'")
+    blockwise.add_argument("--teacher", help="teacher of the table (e.g. M1, mediocre)")
+    blockwise.add_argument("--distill-epochs", type=int, help="distillation epochs D (10)")
+    blockwise.add_argument("--finetune-epochs", type=int,
+                           help="fine-tuning epochs FT per evaluated model (200)")
 
 
 def parse_settings(items: list[str]) -> dict[str, Any]:
@@ -49,15 +55,16 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from agents import report
-    from agents.runner import agent_label, run_experiment
+    from agents.runner import agent_label, blockwise_settings, run_experiment
 
     train_seed = args.train_seed
     if train_seed is not None and train_seed != "random":
         train_seed = int(train_seed)
-    run_experiment(args.agent, args.data, args.budget, args.unit, args.seeds, args.jobs,
-                   args.backend, args.ray_address, args.out, parse_settings(args.set),
-                   train_seed, args.csv)
-    folder = Path(args.out) / agent_label(args.agent)
+    agent, settings = blockwise_settings(args.agent, parse_settings(args.set), args.teacher,
+                                         args.distill_epochs, args.finetune_epochs)
+    run_experiment(agent, args.data, args.budget, args.unit, args.seeds, args.jobs,
+                   args.backend, args.ray_address, args.out, settings, train_seed, args.csv)
+    folder = Path(args.out) / agent_label(agent)
     runs = report.load_runs([folder])
     print(runs.title)
     print(report.to_markdown(report.summarise(runs)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from blox_gym import space
-from blox_gym.core import UNITS, Budget
+from blox_gym.core import SCRATCH, UNITS, Budget
 from blox_gym.envs.options import Oracle
 
 _UNKNOWN = 255  # model_seed entry of a model not trained yet
@@ -98,6 +98,7 @@ class Ledger:
             "cost_models": np.cumsum(np.where(first, models, 0.0)),
             "cost_epochs": np.cumsum(np.where(first, epochs, 0.0)),
             "cost_seconds": np.cumsum(np.where(first, o.seconds[si, ids], 0.0)),
+            "protocol": np.full(len(ids), SCRATCH),
         }
         return _add_best(rec, o)
 

@@ -1,0 +1,26 @@
+"""``blox-gym study NAME [--seeds K] --out DIR``: run one of the paper's blockwise studies."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from agents.studies import SEEDS, STUDIES
+
+    parser.add_argument("name", choices=list(STUDIES), help="the study (docs/blockwise.md)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help=f"search seeds per curve (default: {SEEDS})")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (1)")
+    parser.add_argument("--budget", type=float, default=100.0, help="units per run (100)")
+    return parser
+
+
+def run(args) -> int:
+    from agents.studies import run_study
+
+    run_study(args.name, args.out, args.seeds, args.data, args.jobs, args.budget)
+    print(f"{args.out}/results.csv, {args.out}/summary.md, {args.out}/{args.name}.png")
+    return 0
