@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 about = {}
 exec(Path("blox_gym/_version.py").read_text(), about)
@@ -14,7 +14,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    packages=["blox_gym", "blox_gym.formats", "blox_gym.envs", "blox_gym.commands", "predictors", "agents"],
+    packages=find_packages(include=["blox_gym", "blox_gym.*", "predictors", "predictors.*",
+                                    "agents", "agents.*"]),
     package_data={"blox_gym": ["py.typed"]},
     install_requires=[
         "numpy>=1.26",
@@ -28,15 +29,18 @@ setup(
         "matplotlib>=3.8",
         "torch>=2.2",
         "torch-geometric>=2.5",
-        "gymnasium>=1.0",
+        "gymnasium>=1.1",  # AutoresetMode; tested with 1.4
         "stable-baselines3>=2.4",
         "sb3-contrib>=2.4",
     ],
     extras_require={
         # ray: the runner's Ray backend is tested against the local one on a local instance
-        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9"],
+        # syne-tune: its blackbox module imports huggingface_hub, which it does not require
+        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9",
+                 "syne-tune>=0.16,<0.17", "huggingface_hub>=0.20"],
         "ray": ["ray[default]>=2.9"],
         "data": ["xarray>=2024.1"],  # Table.to_xarray, xarray.open_zarr on a store
+        "syne-tune": ["syne-tune>=0.16,<0.17", "huggingface_hub>=0.20"],
     },
     entry_points={"console_scripts": ["blox-gym=blox_gym.cli:main"]},
     classifiers=[

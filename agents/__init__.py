@@ -4,7 +4,9 @@
 Every agent runs as ``agent.run(core, budget, seed) -> record`` on a
 :class:`blox_gym.core.SearchCore`; see ``docs/agents.md``.  ``sb3:<ALGO>`` names a
 Stable-Baselines3 or sb3-contrib algorithm (e.g. ``sb3:PPO``, ``sb3:MaskablePPO``), run by
-:class:`agents.sb3_agent.SB3Agent` when Stable-Baselines3 and sb3-contrib are installed.
+:class:`agents.sb3_agent.SB3Agent` when Stable-Baselines3 and sb3-contrib are installed;
+``syne:<SCHEDULER>`` a Syne Tune scheduler (e.g. ``syne:ASHA``), run by
+:class:`agents.syne_tune_agent.SyneTuneAgent` with the extra ``syne-tune``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _BUILT_IN = {  # imported on first use (some need torch)
 for _name, _entry_point in _BUILT_IN.items():
     REGISTRY.register(_name, _entry_point)
 SB3_PREFIX = "sb3:"
+SYNE_PREFIX = "syne:"
 
 
 def register(name: str, entry_point: str | type[Agent]) -> None:
@@ -50,6 +53,8 @@ def available() -> list[str]:
     names = list(_BUILT_IN) + [n for n in REGISTRY.available() if n not in _BUILT_IN]
     if has_sb3():
         names.append(SB3_PREFIX + "<ALGO>")
+    if find_spec("syne_tune") is not None:
+        names.append(SYNE_PREFIX + "<SCHEDULER>")
     return names
 
 
@@ -67,6 +72,12 @@ def make(name: str, **settings) -> Agent | SB3Agent:
         from agents.sb3_agent import SB3Agent
 
         factory, settings = SB3Agent, {"algo": name[len(SB3_PREFIX):], **settings}
+    elif name.startswith(SYNE_PREFIX):
+        if find_spec("syne_tune") is None:
+            raise ValueError(f"agent {name!r} needs Syne Tune: pip install 'blox-gym[syne-tune]'")
+        from agents.syne_tune_agent import SyneTuneAgent
+
+        factory, settings = SyneTuneAgent, {"scheduler": name[len(SYNE_PREFIX):], **settings}
     elif name in REGISTRY:
         factory = REGISTRY.load(name)
     else:

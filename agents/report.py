@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from blox_gym.core import UNITS
+
+AXES = (*UNITS, "wallclock")  # cost units, and simulated wall-clock seconds
 from blox_gym.paths import atomic_write
 
 METRICS = {"reported_test": "reported test top-1 (%)", "regret": "regret (pp test top-1)"}
@@ -63,6 +65,8 @@ def load_runs(dirs) -> Runs:
         configs[key] = json.loads((folder / "config.json").read_text())["config"]
         for path in sorted(folder.glob("seed-*.parquet")):
             frame = load_seed(folder, int(path.stem.split("-")[1]))
+            if "cost_wallclock" not in frame:  # written before the column: one model at a time
+                frame = frame.assign(cost_wallclock=frame["cost_seconds"])
             frames.append(frame.assign(agent=key))
     if not frames:
         raise FileNotFoundError(f"no finished seeds in {', '.join(map(str, folders))}")
@@ -127,8 +131,8 @@ def _first_cost(rows: pd.DataFrame, x: str, threshold: float) -> float:
 
 
 def _cost_column(unit: str) -> str:
-    if unit not in UNITS:
-        raise ValueError(f"cost unit {unit!r} is not one of {', '.join(UNITS)}")
+    if unit not in AXES:
+        raise ValueError(f"cost unit {unit!r} is not one of {', '.join(AXES)}")
     return f"cost_{unit}"
 
 

@@ -89,18 +89,33 @@ def run_study(name: str, out: str | os.PathLike, seeds: int | None = None,
     out = Path(out)
     table = open_table(table_path)
     path = str(table_path) if table_path is not None else str(default_path())
+    out.mkdir(parents=True, exist_ok=True)
+    for run in STUDIES[name]:
+        run_experiment(run.name, path, budget, "models", seeds, jobs,
+                       out_dir=out / "runs" / _slug(run.setting) / run.agent,
+                       settings=run.settings, progress=progress)
+    return collect(name, out, table)
+
+
+def collect(name: str, out: str | os.PathLike, table: Table) -> pd.DataFrame:
+    """Write ``results.csv``, ``summary.md`` and the figure of study ``name`` from the seeds
+    finished so far under ``out/runs`` (all of them after :func:`run_study`)."""
+    from agents.runner import agent_label, load_seed
+
+    out = Path(out)
     frames = []
     for run in STUDIES[name]:
-        folder = out / "runs" / _slug(run.setting) / run.agent
-        rows = run_experiment(run.name, path, budget, "models", seeds, jobs, out_dir=folder,
-                              settings=run.settings, progress=progress)
-        rows = rows.rename(columns={"cost_models": "cost"})
-        rows.insert(0, "setting", run.setting)
-        rows["agent"] = run.agent
-        frames.append(rows[["setting", "agent", "seed", "step", "cost", "reported_test",
-                            "val_top1", "best_val", "model_id", "protocol"]])
+        folder = out / "runs" / _slug(run.setting) / run.agent / agent_label(run.name)
+        for file in sorted(folder.glob("seed-*.parquet")):
+            rows = load_seed(folder, int(file.stem.split("-")[1]))
+            rows = rows.rename(columns={"cost_models": "cost"})
+            rows.insert(0, "setting", run.setting)
+            rows["agent"] = run.agent
+            frames.append(rows[["setting", "agent", "seed", "step", "cost", "reported_test",
+                                "val_top1", "best_val", "model_id", "protocol"]])
+    if not frames:
+        raise FileNotFoundError(f"no finished runs of study {name!r} under {out / 'runs'}")
     results = pd.concat(frames, ignore_index=True)
-    out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "results.csv", lambda f: results.to_csv(f, index=False))
     summary = summarise(results)
     text = f"# Study {name} on {table.label}\n\n" + _markdown(summary) + "\n"

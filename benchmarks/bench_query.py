@@ -19,6 +19,16 @@ import sys
 import time
 
 HEAVY = ("torch", "gymnasium", "blox_gym.envs", "zarr", "pandas")
+TABLE_PART = """
+import sys, time
+import blox_gym.cli
+from blox_gym.table import open_table
+start = time.perf_counter()
+table = open_table(sys.argv[1] if len(sys.argv) > 1 else None)
+table.full_info(24519)
+table.val_acc(24519)
+print(time.perf_counter() - start)
+"""
 
 
 def measure(argv: list[str]) -> tuple[float, float]:
@@ -54,10 +64,14 @@ def main() -> int:
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, blox_gym.cli; print(' '.join(m for m in "
          f"{HEAVY!r} if m in sys.modules))"], capture_output=True, text=True, check=True)
+    table_argv = [sys.executable, "-c", TABLE_PART, *([args.data] if args.data else [])]
+    table_part = [float(subprocess.run(table_argv, capture_output=True, text=True,
+                                       check=True).stdout) for _ in range(args.repeats)]
     base = statistics.median(w for w, _ in runs["python -c pass"])
     result = {"load_average": open("/proc/loadavg").read().split()[:3],
               "repeats": args.repeats,
               "cli_import_loads": loaded.stdout.split(),
+              "table_part_s": round(statistics.median(table_part), 3),
               "commands": {name: {"wall_s": round(statistics.median(w for w, _ in r), 3),
                                   "peak_mb": round(statistics.median(m for _, m in r), 1),
                                   "wall_over_python": round(
@@ -70,6 +84,8 @@ def main() -> int:
     for name, r in result["commands"].items():
         print(f"{name:>26}: {r['wall_s']:.3f} s ({r['wall_over_python']:.1f}x python), "
               f"{r['peak_mb']:.0f} MB peak")
+    print(f"in-process open_table + full_info + val_acc after the imports: "
+          f"{result['table_part_s']:.3f} s")
     print(f"import blox_gym.cli loads: {' '.join(result['cli_import_loads']) or 'none of ' + ', '.join(HEAVY)}")
     return 0
 

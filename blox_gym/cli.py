@@ -80,9 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         run, args = found
         return run(args)
-    except (ValueError, FileExistsError, FileNotFoundError) as err:
-        print(f"blox-gym: error: {err}", file=sys.stderr)
+    except (ValueError, OverflowError, FileExistsError, FileNotFoundError, NotADirectoryError,
+            IsADirectoryError, PermissionError) as err:  # user errors: one line, exit code 2
+        text = " ".join(str(err).split())
+        print(f"blox-gym: error: {text[:1000]}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("blox-gym: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

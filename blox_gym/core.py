@@ -117,6 +117,11 @@ class SearchCore:
         return float(self._cost[UNITS.index(self.budget.unit if self.budget else "models")])
 
     @property
+    def budget_left(self) -> float:
+        """Fraction of the budget left, in 0..1 (1 without a budget)."""
+        return 1.0 if self.budget is None else max(0.0, 1.0 - self.spent / self.budget.amount)
+
+    @property
     def remaining(self) -> float:
         return np.inf if self.budget is None else max(0.0, self.budget.amount - self.spent)
 
@@ -307,26 +312,39 @@ class SearchCore:
         rec["model_id"] = rec["model_id"].astype(np.int64)
         rec["seed"] = rec["seed"].astype(np.int64)
         rec["protocol"] = rec["protocol"].astype(str)
-        n = len(rec["model_id"])
-        best_row = np.full(n, -1, dtype=np.int64)
-        current = -1
-        for i in range(n):
-            if current < 0 or rec["val_top1"][i] > rec["val_top1"][current]:
-                current = i
-            best_row[i] = current
-        best_val, best_id = rec["val_top1"][best_row], rec["model_id"][best_row]
-        best_seed, protocol = rec["seed"][best_row], rec["protocol"][best_row]
-        reported = np.full(n, np.nan)
-        scratch = protocol == SCRATCH
-        for s in np.unique(best_seed[scratch]):
-            mask = scratch & (best_seed == s)
-            reported[mask] = self.table.test_acc(best_id[mask], seed=int(s))
-        for name in np.unique(protocol[~scratch]).tolist():
+
+        def finetuned_test(name: str, ids: np.ndarray) -> np.ndarray:
             setting = self._settings[name]
-            mask = protocol == name
-            reported[mask] = self.table.finetuned_column(
-                self._teacher(setting), setting.distill_epochs, setting.finetune_epochs,
-                "test")[best_id[mask]]
-        rec.update(best_val=best_val, best_model=best_id, reported_test=reported,
-                   regret=self.best_test_in_table() - reported)
-        return rec
+            return self.table.finetuned_column(self._teacher(setting), setting.distill_epochs,
+                                               setting.finetune_epochs, "test")[ids]
+
+        return complete_record(rec, self.table, self.best_test_in_table(), finetuned_test)
+
+
+def complete_record(rec: dict[str, np.ndarray], table: Table, best_test: float,
+                    finetuned_test=None) -> dict[str, np.ndarray]:
+    """Adds ``best_val``, ``best_model``, ``reported_test`` and ``regret`` to a record's
+    evaluation columns (``model_id``, ``seed``, ``val_top1``, ``protocol``...): the one record
+    builder of SearchCore and the environments.  The first model reaching the best value
+    keeps it.  A best model of a fine-tuning protocol reports ``finetuned_test(protocol,
+    ids)``; a trained one its test top-1 with its seed."""
+    val, n = rec["val_top1"], len(rec["val_top1"])
+    running = np.maximum.accumulate(np.where(np.isnan(val), -np.inf, val))
+    previous = np.concatenate([[-np.inf], running[:-1]])
+    improved = val > previous
+    at = np.maximum.accumulate(np.where(improved, np.arange(n), -1))
+    found = at >= 0
+    best_model = np.where(found, rec["model_id"][at], -1).astype(np.int64)
+    best_seed = np.where(found, rec["seed"][at], -1).astype(np.int64)
+    protocol = np.where(found, rec["protocol"][at], SCRATCH)
+    reported = np.full(n, np.nan)
+    scratch = found & (protocol == SCRATCH)
+    for s in np.unique(best_seed[scratch]):
+        mask = scratch & (best_seed == s)
+        reported[mask] = table.test_acc(best_model[mask], seed=int(s))
+    for name in np.unique(protocol[found & ~scratch]).tolist():
+        mask = found & (protocol == name)
+        reported[mask] = finetuned_test(name, best_model[mask])
+    rec.update(best_val=np.where(found, running, -np.inf), best_model=best_model,
+               reported_test=reported, regret=best_test - reported)
+    return rec

@@ -1,14 +1,12 @@
 """The Zarr store (schema version 2): writing it atomically, opening and validating it.
 
-All per-model arrays are indexed by model id (``blox_gym.space``).  Each array is declared
-in :mod:`blox_gym.metrics`, whose kind fixes the encoding, exactly at the release's
-precision:
+All per-model arrays are indexed by model id (``blox_gym.space``).  Metrics are stored
+exactly at the release's precision:
 
 * accuracies as ``uint16`` counts of correctly classified images (train 45,000,
   validation 5,000, test 10,000 images), 65,535 = missing;
 * losses as ``uint32`` micro-units (value x 10**6), 2**32 - 1 = missing;
-* counts (params, flops) as ``int64``; times, latencies and signatures as ``float32`` with
-  NaN = missing.
+* times, latencies and signatures as ``float32`` with NaN = missing.
 
 :func:`write_store` takes plain float arrays (percent, seconds, NaN = missing) and does
 the encoding; :class:`blox_gym.table.Table` decodes.  The layout is documented in
@@ -18,6 +16,7 @@ the encoding; :class:`blox_gym.table.Table` decodes.  The layout is documented i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blox_gym import finetuning, metrics, space
+from blox_gym import finetuning, metrics, paths, space
 from blox_gym._version import __version__
 
 SCHEMA_VERSION = 2  # 2 added the fine-tuning arrays (blox_gym.finetuning)
@@ -37,19 +36,20 @@ BASE_SCALARS = metrics.names(shape="scalar", part="base")
 EXT_CURVES = metrics.names(shape="curve", part="ext")
 EXT_SCALARS = metrics.names(shape="scalar", part="ext")
 TRAINING = metrics.names(training=True)
-FINETUNE_ACCURACY = metrics.names(shape="finetune")
 STATIC = ("params", "flops", "model_hash", "arch", "raw_to_model")
 DERIVED = ("val_top1_best",)  # [seed, model] best validation count over all epochs
 ENV_KEYS = ("codebase_commit", "codebase_version", "cuda", "driver", "gpu", "platform",
             "ptflops_version", "python", "torch_commit", "torch_cuda_version", "torch_version",
             "torchvision_version")
-DEVICE_NAME = metrics.KEY
+DEVICE_NAME = re.compile(r"^[a-zA-Z0-9-]+$")
 
 ACC_MISSING = np.iinfo(np.uint16).max
 LOSS_MISSING = np.iinfo(np.uint32).max
 CURVE_CHUNK_MODELS = 2048
+
 _DTYPES = {"accuracy": np.uint16, "loss": np.uint32, "seconds": np.float32,
            "count": np.int64, "float": np.float32}
+FINETUNE_ACCURACY = (finetuning.VAL, finetuning.TEST)
 
 
 class StoreError(ValueError):
@@ -131,20 +131,6 @@ def decode(name: str, stored: np.ndarray) -> np.ndarray:
     return stored.astype(np.float64)
 
 
-def encoding(name: str) -> str:
-    """How a metric is stored, in words (kept in the table's attributes)."""
-    kind = metrics.get(name).kind
-    if kind == "accuracy":
-        n = images_for(name)
-        return (f"uint16 count of {n:,} images; percent = count * 100 / {n}, rounded to 3 "
-                f"decimals; {ACC_MISSING} = missing")
-    if kind == "loss":
-        return f"uint32 micro-units; value = stored / 1e6; {LOSS_MISSING} = missing"
-    if kind == "count":
-        return "int64"
-    return f"float32 {metrics.get(name).unit}; NaN = missing"
-
-
 def hash_bytes(hashes: np.ndarray) -> np.ndarray:
     """32-hex strings -> (N, 16) uint8."""
     return np.frombuffer(bytes.fromhex("".join(hashes.tolist())), dtype=np.uint8).reshape(-1, 16)
@@ -180,7 +166,10 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     with :mod:`blox_gym.costs` when absent, and listed in ``attrs["computed_static"]``);
     ``latency/<device>`` ``[model]`` in milliseconds; ``signatures`` ``[stage, block, k]``.
     ``attrs`` must hold ``name``, ``seeds`` (list of ints), ``source`` (dict with ``kind``)
-    and ``licence``; optional ``env`` ({seed: {12 env keys}}) and ``signature_epochs``.
+    and ``licence``; optional ``signature_epochs`` and ``env``: per seed, a dict of environment
+    strings ({column: str}, one value for every model) or of per-model strings ({column:
+    [model] object array of str, None where the model has no env row}), kept losslessly as
+    ``env/{seed}`` codes (see :func:`env_codes`).
     The fine-tuning arrays (``finetune_val_top1``, ``finetune_test_top1`` ``[teacher, D, FT,
     model]`` in percent, ``teacher_signatures`` ``[teacher, stage, block, D]``) come with
     ``attrs["finetune"]``; :func:`blox_gym.finetuning.arrays_from_records` makes all three.
@@ -197,30 +186,34 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         from blox_gym import costs
 
         arrays.update({name: costs.release_column(name) for name in computed})
-    meta = _validated_attrs(arrays, attrs)
+    meta, env_tables = _validated_attrs(arrays, attrs)
     meta["computed_static"] = computed
     final = str(path)
+    check_target(final, overwrite)  # fail before the work; checked again when committing
     if _is_local(final):
         target = _local_path(final)
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = str(target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+        tmp = str(paths.sibling(target, "partial"))
     else:
-        tmp = final.rstrip("/") + f".partial-{uuid.uuid4().hex[:8]}"
+        tmp = final.rstrip("/") + f".partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         root = zarr.open_group(tmp, mode="w", zarr_format=3)
         names = sorted(arrays)
         for name in tqdm(names, desc="writing store", unit="array",
                          disable=None if progress else True):
-            stored = encode(name, arrays[name])
-            shape = metrics.get(name).shape
+            values = arrays[name]
+            if name in TRAINING or name in FINETUNE_ACCURACY:
+                stored = encode(name, values)
+            elif name in ("params", "flops"):
+                stored = np.asarray(values, dtype=np.int64)
+            else:
+                stored = np.asarray(values, dtype=np.float32)
             chunks = stored.shape
-            if shape == "curve":
+            if stored.ndim == 3 and name != "signatures":
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
-            elif shape == "scalar":
+            elif stored.ndim == 2 and name in TRAINING:
                 chunks = (1, stored.shape[1])
-            elif shape == "finetune":
+            elif name in FINETUNE_ACCURACY:
                 chunks = (1, 1, 1, stored.shape[3])
             root.create_array(name, data=stored, chunks=chunks,
                               dimension_names=dimension_names(name))
@@ -234,6 +227,9 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
                           dimension_names=dimension_names("arch"))
         root.create_array("raw_to_model", data=np.asarray(space.RAW_TO_MODEL),
                           chunks=(space.N_RAW,), dimension_names=dimension_names("raw_to_model"))
+        for seed, (codes, table) in env_tables.items():
+            root.create_array(f"env/{seed}", data=codes, chunks=codes.shape,
+                              dimension_names=("env_column", "model")).attrs.update(table)
         root.attrs.update(meta)
         _commit(tmp, final, overwrite)
     except BaseException:
@@ -245,34 +241,86 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
 def dimension_names(name: str) -> tuple[str, ...]:
     """Named axes of a stored array (Zarr ``dimension_names``, which ``xarray.open_zarr``
     reads); arrays sharing a name share the axis (``seed``, ``model``, ``epoch``)."""
-    fixed = {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
-             "raw_to_model": ("raw_vector",), "val_top1_best": ("seed", "model")}
-    if name in fixed:
-        return fixed[name]
-    try:
-        shape = metrics.get(name).shape
-    except ValueError:
-        return ("model",)
-    return {"curve": ("seed", "model", "epoch"), "scalar": ("seed", "model"),
+    if name in BASE_CURVES + EXT_CURVES:
+        return ("seed", "model", "epoch")
+    if name in BASE_SCALARS + EXT_SCALARS + DERIVED:
+        return ("seed", "model")
+    return {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
+            "raw_to_model": ("raw_vector",),
             "signatures": ("stage", "block", "signature_epoch"),
-            "finetune": ("teacher", "distill_epoch", "finetune_epoch", "model"),
-            "teacher_signatures": ("teacher", "stage", "block", "distill_epoch"),
-            }.get(shape, ("model",))
+            finetuning.VAL: ("teacher", "distill_epoch", "finetune_epoch", "model"),
+            finetuning.TEST: ("teacher", "distill_epoch", "finetune_epoch", "model"),
+            finetuning.SIGNATURES: ("teacher", "stage", "block", "distill_epoch"),
+            }.get(name, ("model",))
 
 
-def _commit(tmp: str, final: str, overwrite: bool) -> None:
-    if _is_local(final):
-        target = _local_path(final)
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+def check_target(path: str | os.PathLike, overwrite: bool) -> None:
+    """Raise ``FileExistsError`` unless a store may be written at ``path`` (a local path or an
+    fsspec URL): it must not exist, or, with ``overwrite``, be a blox-gym store or an empty folder.
+    """
+    text = str(path)
+    if _is_local(text):
+        target = _local_path(text)
+        if not target.exists() and not target.is_symlink():
+            return
+        kind = ("a blox-gym store" if target.is_dir() and _is_store_meta(target / "zarr.json")
+                else "an empty folder" if target.is_dir() and not any(target.iterdir())
+                else None)
     else:
         import fsspec
 
+        fs, url = fsspec.core.url_to_fs(text)
+        if not fs.exists(url):
+            return
+        meta = url.rstrip("/") + "/zarr.json"
+        kind = ("a blox-gym store" if fs.exists(meta) and _is_store_text(fs.cat_file(meta))
+                else "an empty folder" if fs.isdir(url) and not fs.ls(url) else None)
+    if kind is None:
+        raise FileExistsError(f"{text} exists and is not a blox-gym store or an empty folder; "
+                              f"refusing to replace it (choose another output path)")
+    if not overwrite:
+        raise FileExistsError(f"{text} exists ({kind}); pass overwrite=True (--overwrite) to "
+                              f"replace it")
+
+
+def _is_store_meta(meta: Path) -> bool:
+    try:
+        return _is_store_text(meta.read_bytes())
+    except OSError:
+        return False
+
+
+def _is_store_text(raw: bytes) -> bool:
+    """Whether a root ``zarr.json`` is that of a store written by blox-gym."""
+    import json
+
+    try:
+        attrs = json.loads(raw).get("attributes", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(attrs, dict) and str(attrs.get("created_by", "")).startswith("blox-gym") \
+        and "schema_version" in attrs
+
+
+def _commit(tmp: str, final: str, overwrite: bool) -> None:
+    """Move the finished store ``tmp`` to ``final``; the existence check and the rename are one
+    step under the target's lock, so of two writers of a new target the second one fails."""
+    if _is_local(final):
+        target = _local_path(final)
+        with paths.target_lock(target):
+            check_target(final, overwrite)
+            paths.remove_leftovers(target)
+            old = None
+            if target.exists():
+                old = paths.sibling(target, "old")
+                os.replace(target, old)
+            os.replace(tmp, target)
+            if old is not None:
+                _remove(str(old))
+    else:
+        import fsspec
+
+        check_target(final, overwrite)  # no lock across machines: best effort
         fs, _ = fsspec.core.url_to_fs(final)
         if fs.exists(final):
             fs.rm(final, recursive=True)
@@ -281,7 +329,11 @@ def _commit(tmp: str, final: str, overwrite: bool) -> None:
 
 def _remove(path: str) -> None:
     if _is_local(path):
-        shutil.rmtree(path, ignore_errors=True)
+        target = _local_path(path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
     else:
         import fsspec
 
@@ -290,7 +342,31 @@ def _remove(path: str) -> None:
             fs.rm(path, recursive=True)
 
 
-def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
+def env_codes(columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list[list[str]]]:
+    """Per-model env strings -> ``(columns, models)`` int32 codes (-1 = no row) and, per column,
+    the strings the codes index (in order of first appearance)."""
+    codes = np.full((len(columns), space.N_MODELS), -1, dtype=np.int32)
+    strings = []
+    for c, (name, values) in enumerate(columns.items()):
+        values = np.asarray(values, dtype=object)
+        if values.shape != (space.N_MODELS,):
+            raise ValueError(f"env column {name!r} has shape {values.shape}, expected "
+                             f"({space.N_MODELS},)")
+        index: dict[str, int] = {}
+        for model, value in enumerate(values.tolist()):
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise ValueError(f"env column {name!r}, model {model}: {value!r} is not a str")
+            codes[c, model] = index.setdefault(value, len(index))
+        strings.append(list(index))
+    if len(codes) and not ((codes < 0) == (codes[:1] < 0)).all():
+        raise ValueError("every env column needs a value for the same models")
+    return codes, strings
+
+
+def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict]:
+    """The store's attrs, and per seed with per-model env strings their codes and array attrs."""
     for key in ("name", "seeds", "source", "licence"):
         if key not in attrs:
             raise ValueError(f"store attrs need {key!r}; got {sorted(attrs)}")
@@ -310,46 +386,59 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         axes = finetuning.Axes.from_attr(attrs[finetuning.ATTR])
     for name, values in arrays.items():
         shape = np.shape(values)
-        try:
-            metric = metrics.get(name)
-        except ValueError:
-            raise ValueError(f"unknown array {name!r}; allowed: "
-                             f"{', '.join(metrics.describe_names())}") from None
-        if metric.shape == "curve":
+        if name in BASE_CURVES + EXT_CURVES:
             expected = (n_seeds, n, shape[2] if len(shape) == 3 else EPOCHS)
-        elif metric.shape == "scalar":
+        elif name in BASE_SCALARS + EXT_SCALARS:
             expected = (n_seeds, n)
-        elif metric.shape == "model":
+        elif name in ("params", "flops"):
             expected = (n,)
-        elif metric.shape == "keyed":
-            key = name.split("/", 1)[1]
-            what = "device name" if metric.name == "latency" else f"{metric.name} key"
-            if not metrics.KEY.match(key):
-                raise ValueError(f"{what} {key!r} must match [a-zA-Z0-9-]+")
-            if metric.name == "latency":
-                devices.append(key)
+        elif name.startswith("latency/"):
+            device = name.split("/", 1)[1]
+            if not DEVICE_NAME.match(device):
+                raise ValueError(f"device name {device!r} must match [a-zA-Z0-9-]+")
+            devices.append(device)
             expected = (n,)
-        elif metric.shape == "signatures":
+        elif name == "signatures":
             expected = (space.N_STAGES, space.N_BLOCKS, len(attrs.get("signature_epochs", ())))
-        elif metric.shape == "finetune":
+        elif name in FINETUNE_ACCURACY:
             expected = axes.shape
-        else:  # teacher_signatures
+        elif name == finetuning.SIGNATURES:
             expected = axes.signature_shape
+        else:
+            raise ValueError(f"unknown array {name!r}; allowed: {', '.join(TRAINING)}, params, "
+                             f"flops, latency/<device>, signatures, "
+                             f"{', '.join(finetuning.ARRAYS)}")
         if tuple(shape) != expected:
             raise ValueError(f"array {name!r} has shape {tuple(shape)}, expected {expected}")
     epochs = np.shape(arrays["val_top1"])[2]
-    training = [name for name in metrics.names(training=True) if name in arrays]
     missing = {name: int(np.isnan(np.asarray(v, dtype=np.float64)).any(axis=tuple(
-        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in training}
-    env = {str(k): {key: str(v.get(key, "")) for key in ENV_KEYS}
-           for k, v in dict(attrs.get("env", {})).items()}
+        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in TRAINING}
+    env, per_model = {}, {}
+    for seed, columns in dict(attrs.get("env", {})).items():
+        if int(seed) not in seeds:
+            raise ValueError(f"env strings for seed {seed!r}, which is not among seeds {seeds}")
+        columns = dict(columns)
+        if all(isinstance(value, str) for value in columns.values()):
+            env[str(seed)] = {str(k): v for k, v in columns.items()}
+        else:
+            codes, strings = env_codes(columns)
+            env[str(seed)] = {name: table[np.bincount(code[code >= 0]).argmax()]
+                              if (code >= 0).any() else "" for name, code, table
+                              in zip(columns, codes, strings)}
+            per_model[str(seed)] = (codes, {"columns": list(columns), "strings": strings})
     described = {}
     for name in arrays:
         metric = metrics.get(name)
         described[name] = {"unit": metric.unit, "split": metric.description,
                            "epoch": metric.epochs}
-        if metric.training or metric.shape == "finetune":
-            described[name]["encoding"] = encoding(name)
+        if name in TRAINING or name in FINETUNE_ACCURACY:
+            kind = metric.kind
+            described[name]["encoding"] = (
+                f"uint16 count of {images_for(name):,} images; percent = count * 100 / "
+                f"{images_for(name)}, rounded to 3 decimals; {ACC_MISSING} = missing"
+                if kind == "accuracy" else
+                f"uint32 micro-units; value = stored / 1e6; {LOSS_MISSING} = missing"
+                if kind == "loss" else "float32 seconds; NaN = missing")
     meta = {key: value for key, value in dict(attrs).items() if key not in ("env",)}
     if axes is not None:
         meta[finetuning.ATTR] = axes.to_attr()
@@ -359,13 +448,14 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> dict:
         "epochs": int(epochs),
         "devices": sorted(devices),
         "env": env,
-        "extended": [name for name in training if metrics.get(name).part != "base"],
+        "env_per_model": sorted(per_model, key=int),
+        "extended": [name for name in EXT_CURVES + EXT_SCALARS if name in arrays],
         "missing_models": missing,
         "metrics": described,
         "created_by": f"blox-gym {__version__}",
         "n_models": space.N_MODELS,
     })
-    return meta
+    return meta, per_model
 
 
 # ---------------------------------------------------------------- opening
@@ -382,8 +472,18 @@ def open_store(path: str | os.PathLike):
         root = zarr.open_group(text if not _is_local(text) else str(_local_path(text)), mode="r")
     except Exception as err:  # zarr raises several types for "not a group"
         raise StoreError(f"{text}: not a blox-gym Zarr store ({type(err).__name__}: {err})") from err
-    present = set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
-    _check_layout(text, root.attrs, present)
+    present = set(root.array_keys()) | {f"{group}/{k}" for group in ("latency", "env")
+                                        for k in _group_keys(root, group)}
+    attrs = dict(root.attrs)
+    _check_layout(text, attrs, present)
+    seeds, epochs = len(attrs["seeds"]), attrs["epochs"]
+    for name in sorted(set(TRAINING) & present):
+        shape = tuple(root[name].shape)
+        want = (seeds, space.N_MODELS) + ((epochs,) if name in BASE_CURVES else shape[2:3]
+                                          if name in EXT_CURVES else ())
+        if shape != want:
+            raise StoreError(f"{text}: array {name!r} has shape {shape}, but the attrs "
+                             f"({seeds} seeds, {epochs} epochs) imply {want}")
     return root
 
 
@@ -404,7 +504,8 @@ def describe(path: str | os.PathLike) -> tuple[dict, set[str]]:
             _check_layout(text, attrs, present)
             return attrs, present
     root = open_store(text)
-    return dict(root.attrs), set(root.array_keys()) | {f"latency/{k}" for k in _latency_keys(root)}
+    return dict(root.attrs), set(root.array_keys()) | {
+        f"{group}/{k}" for group in ("latency", "env") for k in _group_keys(root, group)}
 
 
 def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> None:
@@ -415,9 +516,11 @@ def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> Non
                 "rebuild it with `blox-gym data synth` or re-import it")
         raise StoreError(f"{text}: schema version {version!r} is not supported (this blox-gym "
                          f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; {hint})")
-    required = set(metrics.names(training=True, part="base")) | set(STATIC) | set(DERIVED)
+    _check_open_attrs(dict(attrs), text)
+    required = set(BASE_CURVES + BASE_SCALARS) | set(STATIC) | set(DERIVED)
     required |= set(attrs.get("extended", []))
     required |= {f"latency/{d}" for d in attrs.get("devices", [])}
+    required |= {f"env/{s}" for s in attrs.get("env_per_model", [])}
     if finetuning.ATTR in attrs:
         required |= set(finetuning.ARRAYS)
     lacking = sorted(required - present)
@@ -425,7 +528,62 @@ def _check_layout(text: str, attrs: Mapping[str, Any], present: set[str]) -> Non
         raise StoreError(f"{text}: missing array(s) {', '.join(lacking)}")
 
 
-def _latency_keys(root) -> list[str]:
-    if "latency" not in root.group_keys():
+def _check_open_attrs(attrs: dict, where: str) -> None:
+    """The attrs a table relies on: seeds, epochs, devices, extended metrics, name, source."""
+    def bad(key: str, want: str):
+        return StoreError(f"{where}: store attribute {key!r} must be {want}, got "
+                          f"{_excerpt(attrs.get(key))}; the store is corrupt: rebuild or "
+                          f"re-import it")
+
+    seeds = attrs.get("seeds")
+    if not (isinstance(seeds, list) and seeds and len(set(map(str, seeds))) == len(seeds)
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+        raise bad("seeds", "a non-empty list of distinct non-negative integers")
+    epochs = attrs.get("epochs")
+    if not (isinstance(epochs, int) and not isinstance(epochs, bool) and 1 <= epochs <= 10_000):
+        raise bad("epochs", "an integer in 1..10000")
+    for key, allowed in (("devices", None), ("extended", EXT_CURVES + EXT_SCALARS),
+                         ("env_per_model", None)):
+        value = attrs.get(key, [])
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)
+                and (allowed is None or set(value) <= set(allowed))):
+            raise bad(key, "a list of names" if allowed is None
+                      else f"a list among {', '.join(allowed)}")
+    if not isinstance(attrs.get("name"), str):
+        raise bad("name", "a string")
+    if not (isinstance(attrs.get("source"), dict) and isinstance(attrs["source"].get("kind"), str)):
+        raise bad("source", "a mapping with a 'kind'")
+
+
+def _excerpt(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:120] + "..."
+
+
+def read(array, selection, where: str) -> np.ndarray:
+    """``array[selection]``, turning a corrupt or unreadable chunk into a ``StoreError`` that
+    names the array and the chunk (the codecs raise many types)."""
+    try:
+        return array[selection]
+    except Exception as err:
+        chunk = _bad_chunk(array)
+        raise StoreError(f"{where}: array {array.path!r}, chunk "
+                         f"{chunk or 'for selection ' + _excerpt(selection)} is corrupt or "
+                         f"unreadable ({type(err).__name__}: {_excerpt(str(err))}); rebuild or "
+                         f"re-import the store") from None
+
+
+def _bad_chunk(array, limit: int = 4096) -> str | None:
+    """The key (``c/i/j``) of the first chunk of ``array`` that cannot be read, if found."""
+    for index in list(np.ndindex(*array.cdata_shape))[:limit]:
+        try:
+            array.blocks[index]
+        except Exception:
+            return "c/" + "/".join(map(str, index))
+    return None
+
+
+def _group_keys(root, group: str) -> list[str]:
+    if group not in root.group_keys():
         return []
-    return list(root["latency"].array_keys())
+    return list(root[group].array_keys())

@@ -133,6 +133,8 @@ class Table:
 
     def _seed_index(self, seed: int) -> int:
         try:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(seed)  # 1.5 or True must not read seed 1
             return self.seeds.index(int(seed))
         except (ValueError, TypeError):
             raise ValueError(f"seed {seed!r} is not in this table; available: {self.seeds}, "
@@ -145,7 +147,7 @@ class Table:
             if name not in self._names:
                 raise ValueError(f"this table has no {name!r} (extended metrics: "
                                  f"{self.extended or 'none'})")
-            self._cache[key] = self._read(name)[seed_index]
+            self._cache[key] = store.read(self._read(name), seed_index, self.path)
         return self._cache[key]
 
     def _read(self, name: str):
@@ -362,7 +364,7 @@ class Table:
     def _static(self, name: str) -> np.ndarray:
         key = ("static", name)
         if key not in self._cache:
-            self._cache[key] = self._read(name)[...]
+            self._cache[key] = store.read(self._read(name), ..., self.path)
         return self._cache[key]
 
     def params(self, models):
@@ -496,10 +498,24 @@ class Table:
         values = self._cache[key][ids]
         return float(values[0]) if single else values
 
-    def env(self, seed: int = 0) -> dict[str, str]:
-        """The training environment strings of ``seed`` (the release's ``blox-env``)."""
+    def env(self, seed: int = 0, model=None) -> dict[str, str]:
+        """The training environment strings (the release's ``blox-env-{seed}``) of ``model``, or
+        of most models of ``seed`` when ``model`` is None; ``{}`` for a model without env row."""
         self._seed_index(seed)
-        return dict(self.attrs.get("env", {}).get(str(seed), {}))
+        summary = dict(self.attrs.get("env", {}).get(str(seed), {}))
+        if model is None or str(seed) not in self.attrs.get("env_per_model", []):
+            return summary
+        ids, single = self.ids(model)
+        if not single:
+            raise ValueError("env takes one model")
+        key = ("env", seed)
+        if key not in self._cache:
+            array = self._root[f"env/{seed}"]
+            self._cache[key] = (store.read(array, ..., self.path), dict(array.attrs))
+        codes, table = self._cache[key]
+        return {name: strings[code] for name, strings, code
+                in zip(table["columns"], table["strings"], codes[:, int(ids[0])].tolist())
+                if code >= 0}
 
     def full_info(self, models, seed=0) -> dict:
         """Everything about one model in the original ``Dataset.full_info`` layout."""
@@ -520,7 +536,7 @@ class Table:
         info["info"] = {"params": int(self._row("params", mid)),
                         "flops": int(self._row("flops", mid)),
                         "arch_vec": space.to_nested(self._row("arch", mid).astype(np.int64))}
-        info["env"] = self.env(seed)
+        info["env"] = self.env(seed, mid)
         return info
 
     # ------------------------------------------------------------ whole-table views
@@ -618,6 +634,8 @@ class Table:
         """Ids of the ``k`` best models by best validation (``"val"``) or test top-1."""
         if by not in ("val", "test"):
             raise ValueError(f"by must be 'val' or 'test', got {by!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"k must be a whole number >= 0, got {k!r}")
         everything = np.arange(space.N_MODELS)
         scores = self.val_acc(everything, seed=seed) if by == "val" else self.test_acc(everything, seed)
         order = np.lexsort((everything, -np.nan_to_num(scores, nan=-np.inf)))
@@ -675,12 +693,9 @@ def open_table(path_or_url: str | os.PathLike | None = None) -> Table:
 
 
 def _build_default(target: Path) -> None:
-    import fcntl
-
     from blox_gym import synthetic
 
-    with open(target.parent / f".{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the rest wait and reuse it
+    with paths.target_lock(target):  # one builder at a time; the rest wait and reuse it
         if not target.exists():
             print(f"blox-gym: building the default SYNTHETIC table at {target} (once)")
             synthetic.build(target)

@@ -123,3 +123,41 @@ def test_graph_extractor_builds_the_space_graphs(structured_store):
     assert extractor(torch.from_numpy(onehot)).shape == (3, 64)
     with pytest.raises(ValueError, match="takes BloxEdit-v0 observations"):
         BloxGraphExtractor(gym.make(BUILD_ID, table=structured_store[0]).observation_space)
+
+
+def test_native_vec_env_trains_maskable_ppo_with_masks(structured_store):
+    from sb3_contrib import MaskablePPO
+
+    from agents.sb3 import native_vec_env
+
+    env = native_vec_env(EDIT_ID, 4, table=structured_store[0], action_mode="relative",
+                         reward="step", mask_invalid=True)
+    env.reset()
+    masks = np.stack(env.env_method("action_masks"))
+    assert masks.shape == (4, 21) and env.has_attr("action_masks")
+    model = MaskablePPO("MlpPolicy", env, n_steps=16, batch_size=32, n_epochs=1, seed=0)
+    model.learn(128)
+    assert model._n_updates == 2 and model.num_timesteps == 128
+
+
+def test_run_sb3_shares_one_budget_across_copies_and_fits_the_rollout(structured_store):
+    kwargs = dict(seed=2, n_envs=3, env_kwargs=dict(action_mode="relative", reward="step"))
+    with pytest.warns(UserWarning, match="rollout of 2048 x 3 steps leaves fewer than 4 updates"):
+        model = train_sb3("PPO", structured_store[0], (30, "models"), **kwargs)
+    assert model.n_steps * 3 * 4 <= 30 and model._n_updates >= 4  # it learned in the budget
+    record = run_sb3("PPO", structured_store[0], (30, "models"), algo_kwargs=dict(n_steps=2),
+                     **kwargs)
+    assert record["cost_models"][-1] == 30 and len(np.unique(record["model_id"])) == 30
+
+
+def test_sb3_agent_is_an_agent_that_charges_the_core(structured_store):
+    import agents
+    from agents.base import Agent
+    from blox_gym.core import Budget
+
+    agent = agents.make("sb3:A2C", algo_kwargs=dict(n_steps=4), n_envs=2)
+    assert isinstance(agent, Agent) and agent.config()["agent"] == "sb3:A2C"
+    core = SearchCore(Table(structured_store[0]))
+    record = agent.run(core, Budget(12, "models"), seed=0)
+    assert core.n_models == 12 and core.exhausted  # the core paid, as for every agent
+    assert np.array_equal(record["model_id"], core.record()["model_id"])

@@ -7,7 +7,7 @@ import pytest
 
 import agents
 from agents.lana import _best_left, model_scores, solve
-from agents.studies import iterative_tables, run_study
+from agents.studies import collect, iterative_tables, run_study
 from blox_gym import store
 from blox_gym import synthetic_accuracy as accuracy
 from blox_gym import synthetic_finetune
@@ -144,6 +144,9 @@ def test_study_writes_results_and_figure(ft_table, tmp_path):
     assert (tmp_path / "distill-epochs.png").stat().st_size > 10_000
     assert "SYNTHETIC" not in (tmp_path / "summary.md").read_text()  # a test table
     assert ft_table.label in (tmp_path / "summary.md").read_text()
+    (tmp_path / "results.csv").unlink()
+    again = collect("distill-epochs", tmp_path, ft_table)  # from the finished seeds
+    assert len(again) == len(on_disk) and (tmp_path / "results.csv").exists()
 
 
 def test_search_options_wrap_the_agent():

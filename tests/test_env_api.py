@@ -33,8 +33,24 @@ def test_checkers_pass(structured_store, env_id, obs_mode):
     env = gym.make(env_id, table=structured_store[0], obs_mode=obs_mode, budget=(3, "models"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning either
-        gymnasium_check_env(env.unwrapped, skip_render_check=True)
+        gymnasium_check_env(env.unwrapped)  # renders every declared mode ("ansi") too
         sb3_check_env(env.unwrapped)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(action_mode="relative", reward="step", budget=(1, "models")),
+    dict(action_mode="absolute", reward="final", budget=(1, "models")),
+    dict(reward="improvement", budget=(1, "models"), on_budget_end="stop"),
+    dict(reward="improvement", budget=(1, "epochs"), obs_mode="dict"),
+    dict(action_mode="relative", obs_mode="onehot", sealed=True, render_mode="ansi"),
+])
+def test_checkers_pass_in_every_mode_with_tiny_budgets(structured_store, kwargs):
+    env = gym.make(EDIT_ID, table=structured_store[0], **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gymnasium_check_env(env.unwrapped)
+        if kwargs.get("on_budget_end") != "stop":  # SB3's check auto-resets past the end
+            sb3_check_env(env.unwrapped)
 
 
 @pytest.mark.parametrize("env_id, kwargs", [

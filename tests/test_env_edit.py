@@ -48,7 +48,9 @@ def test_final_reward_is_the_last_models_accuracy(table, val):
     obs, reward, terminated, truncated, info = env.step(np.int64(action(5, 2)))
     assert reward == val(two) / 100 and terminated and not truncated
     assert info == {"model_id": space.model_id(two), "valid": True, "val_top1": val(two),
-                    "step_cost": 1.0, "total_cost": 1.0, "best_val": val(two), "n_models": 1}
+                    "step_cost": 1.0, "total_cost": 1.0, "best_val": val(two),
+                    "best_model": space.model_id(two), "n_models": 1, "budget_left": 1.0,
+                    "cost_unit": "models", "search_over": False}
 
 
 def test_invalid_edit_scores_minus_one_free_and_is_rejected(table, val):
@@ -116,19 +118,36 @@ def test_everything_masked_allows_staying(table):
     assert mask.any() and (space.neighbours(smallest).archs[mask] == smallest).all()
 
 
-def test_budget_truncates_and_then_nothing_is_trained(table):
-    env = BloxEditEnv(table, reward="step", horizon=10, budget=(2, "models"))
+@pytest.mark.parametrize("on_budget_end", ["stop", "new_search"])
+def test_budget_end_terminates_and_says_search_over(table, on_budget_end):
+    env = BloxEditEnv(table, reward="step", horizon=10, budget=(2, "models"),
+                      on_budget_end=on_budget_end)
     env.reset(seed=0, options={"arch": START})
-    env.step(action(0, 1))
-    *_, truncated, info = env.step(action(0, 2))
-    assert truncated and info["total_cost"] == 2.0
-    start, _ = env.reset()
-    obs, reward, _, truncated, info = env.step(action(5, (int(start[5]) + 1) % 3))
-    assert truncated and reward == 0.0 and info["step_cost"] == 0.0
-    assert np.array_equal(obs, start)  # nothing moves once the budget is spent
-    assert env.cost["models"] == 2.0 and env.ledger.n_models == 2
-    env.reset(seed=1)  # a seed starts a new search
+    *_, info = env.step(action(0, 1))
+    assert not info["search_over"] and info["budget_left"] == 0.5
+    _, _, terminated, truncated, info = env.step(action(0, 2))
+    assert terminated and not truncated and info["search_over"] and info["total_cost"] == 2.0
+    assert info["budget_left"] == 0.0 and info["cost_unit"] == "models"
+    first = env.record()
+    if on_budget_end == "stop":
+        with pytest.raises(RuntimeError, match="budget of 2 models is spent.*new_search"):
+            env.reset()
+    else:  # a fresh search with a fresh budget; the last one's record was complete
+        _, info = env.reset()
+        assert info["total_cost"] == 0.0 and not info["search_over"] and env.ledger.n_models == 0
+        assert len(first["model_id"]) == 2 and first["cost_models"][-1] == 2.0
+    env.reset(seed=1)  # a seed always starts a new search
     assert env.cost["models"] == 0.0 and not env.ledger.exhausted
+
+
+def test_search_over_at_reset_ends_the_next_step_at_once(table):
+    env = BloxEditEnv(table, reward="improvement", budget=(1, "models"), on_budget_end="stop")
+    _, info = env.reset(seed=0)  # the start model spends the whole budget
+    assert info["search_over"] and info["step_cost"] == 1.0
+    obs, reward, terminated, _, info = env.step(0)
+    assert terminated and reward == 0.0 and info["search_over"] and info["step_cost"] == 0.0
+    with pytest.raises(RuntimeError, match="is spent"):
+        env.reset()
 
 
 def test_budget_in_epochs_and_seconds_with_fidelity(table, structured_store, val):
@@ -141,8 +160,9 @@ def test_budget_in_epochs_and_seconds_with_fidelity(table, structured_store, val
     assert env.cost == {"models": 0.25, "epochs": 5.0, "seconds": seconds[mid] * 5 / 20}
     env = BloxEditEnv(table, reward="step", budget=(1.0, "seconds"))
     env.reset(seed=0, options={"arch": START})
-    *_, truncated, info = env.step(action(0, 1))
-    assert truncated and info["step_cost"] == seconds[mid] == info["total_cost"]
+    _, _, terminated, _, info = env.step(action(0, 1))
+    assert terminated and info["search_over"]
+    assert info["step_cost"] == seconds[mid] == info["total_cost"]
 
 
 def test_random_starts_are_uniform_valid_and_seeded(table):

@@ -6,13 +6,10 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 
-from blox_gym import space
 from blox_gym.envs import EDIT_ID, ENV_IDS
-from blox_gym.envs.build import BloxBuildEnv
-from blox_gym.envs.edit import BloxEditEnv
-from blox_gym.envs.vector_base import INFO_KEYS
-from blox_gym.envs.vector_build import BloxBuildVectorEnv
-from blox_gym.envs.vector_edit import BloxEditVectorEnv
+from blox_gym.envs.base import INFO_KEYS
+from blox_gym.envs.build import BloxBuildEnv, BloxBuildVectorEnv
+from blox_gym.envs.edit import BloxEditEnv, BloxEditVectorEnv
 from blox_gym.table import Table
 
 N = 6
@@ -46,12 +43,8 @@ def run_side_by_side(vector, singles, steps: int, seed: int) -> int:
     edit = isinstance(vector, BloxEditVectorEnv)
     rng = np.random.default_rng(seed)
 
-    def reset_single(i, obs, first=False):
-        arch = row(obs, i)["arch"] if isinstance(obs, dict) else row(obs, i)
-        if edit and vector.observer.mode == "onehot":
-            arch = space.ACTION_VALUE[arch > 0]
-        options = {"arch": arch} if edit else None
-        return singles[i].reset(seed=i if first else None, options=options)
+    def reset_single(i, obs, first=False):  # the seeding rule: copy i is seed + i
+        return singles[i].reset(seed=seed + i if first else None)
 
     obs, info = vector.reset(seed=seed)
     for i in range(N):
@@ -81,9 +74,13 @@ def run_side_by_side(vector, singles, steps: int, seed: int) -> int:
 
 @pytest.mark.parametrize("kwargs", [
     dict(),
-    dict(reward="step", horizon=3, mask_invalid=True, budget=(20, "models")),
-    dict(reward="improvement", mask_revisits=True, fidelity=5, budget=(50, "epochs")),
-    dict(obs_mode="dict", reward="step", budget=(3e4, "seconds"), train_seed=3),
+    dict(reward="step", horizon=3, mask_invalid=True, budget=(20, "models"),
+         on_budget_end="new_search"),
+    dict(reward="improvement", mask_revisits=True, fidelity=5, budget=(50, "epochs"),
+         on_budget_end="new_search", train_seed="episode"),
+    dict(obs_mode="dict", reward="step", budget=(3e4, "seconds"), train_seed="random",
+         on_budget_end="new_search"),
+    dict(action_mode="relative", reward="step", mask_revisits=True, mask_invalid=True),
     dict(obs_mode="onehot", constraint={"cost": "latency", "device": "dev-a", "limit": 5.0,
                                         "mode": "mask"}),
     dict(reward="step", constraint={"cost": "params", "limit": 2.5e6, "weight": 2.0}),
@@ -96,7 +93,8 @@ def test_edit_copies_behave_like_single_envs(table, kwargs):
 
 @pytest.mark.parametrize("kwargs", [
     dict(),
-    dict(mask_invalid=True, fidelity=2, budget=(1, "models"), obs_mode="dict"),
+    dict(mask_invalid=True, fidelity=2, budget=(1, "models"), obs_mode="dict",
+         on_budget_end="new_search"),
     dict(constraint={"cost": "flops", "limit": 2e8, "mode": "mask"}, obs_mode="onehot"),
 ])
 def test_build_copies_behave_like_single_envs(table, kwargs):
@@ -130,9 +128,10 @@ def test_make_vec_gives_the_native_env(structured_store, env_id):
 
 
 def test_next_step_autoreset(structured_store):
-    vec = BloxEditVectorEnv(3, structured_store[0], reward="step", horizon=1)
+    vec = BloxEditVectorEnv(3, structured_store[0], reward="step", horizon=1, mask_invalid=True)
     vec.reset(seed=0)
-    obs, reward, terminated, truncated, info = vec.step(np.array([0, 1, 2]))
+    allowed = vec.action_masks().argmax(axis=1)  # a real, valid edit in each copy
+    obs, reward, terminated, truncated, info = vec.step(allowed)
     assert terminated.all() and (reward > 0).all() and (info["step_cost"] == 1).all()
     obs2, reward, terminated, truncated, info = vec.step(np.array([5, 5, 5]))  # ignored
     assert (reward == 0).all() and not terminated.any() and not truncated.any()

@@ -149,7 +149,7 @@ def pickle_file(obj):
 
 
 @pytest.mark.parametrize("obj, name", [(os.system, "system"), (Custom(), "Custom"),
-                                       (np.float64(1.5), "numpy"), (complex(1, 2), "complex")])
+                                       (np.arange(2), "numpy"), (complex(1, 2), "complex")])
 def test_unpickler_refuses_globals(obj, name):
     with pytest.raises(FormatError, match=f"refers to the global '.*{name}.*'") as err:
         files.read(pickle_file([[obj]]), "blox-x.pickle")

@@ -29,7 +29,7 @@ def arrays(small_store):
 def test_metadata(table):
     assert table.seeds == [0, 3] and table.epochs == 20 and table.devices == ["dev-a"]
     assert table.extended == ["train_top1", "train_loss"] and not table.is_synthetic
-    assert table.env(3) == {**{k: "" for k in store.ENV_KEYS}, "python": "3.12"}
+    assert table.env(3) == {"python": "3.12"}
     assert table.attrs["missing_models"]["train_top1"] == space.N_MODELS  # seed 3 lacks ext
     assert table.attrs["missing_models"]["val_top1"] == 0
 
@@ -227,7 +227,7 @@ def test_write_validation(tmp_path):
     store.write_store(tmp_path / "d.zarr", good, attrs, progress=False)
     with pytest.raises(FileExistsError, match="overwrite=True"):
         store.write_store(tmp_path / "d.zarr", good, attrs, progress=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.zarr"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".d.zarr.lock", "d.zarr"]
 
 
 def test_accuracy_encoding_is_exact():

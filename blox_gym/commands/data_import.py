@@ -14,9 +14,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from blox_gym.formats.importer import import_release
+    from blox_gym.formats.importer import import_release, summary_lines
+    from blox_gym.table import open_table
 
     prefer = tuple(p.strip().lstrip(".") for p in args.prefer.split(","))
     path = import_release(args.src_dir, args.out, prefer=prefer, overwrite=args.overwrite)
     print(f"imported {args.src_dir} into {path}")
+    for line in summary_lines(open_table(path).source):
+        print(f"  {line}")
     return 0

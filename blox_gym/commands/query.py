@@ -33,4 +33,8 @@ def run(args: argparse.Namespace) -> int:
             for i, info in zip(ids, infos)]
     print_rows(rows, ["model", "hash", "best val %", "test %", "train s", "params",
                       "flops", "canonical arch"])
+    if str(args.seed) in table.attrs.get("env_per_model", []):  # who trained where
+        for i, info in zip(ids, infos):
+            print(f"env of #{i}, seed {args.seed}: "
+                  + (", ".join(f"{k}={v}" for k, v in info["env"].items()) or "no env row"))
     return 0

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from blox_gym.core import UNITS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from agents.report import AXES
+
     parser.add_argument("dirs", nargs="+", metavar="DIR",
                         help="runner output folders (an agent's folder or its parent)")
     parser.add_argument("--out", required=True, metavar="FIG",
                         help="figure path (.png, .pdf, .svg); the summary goes next to it")
-    parser.add_argument("--unit", choices=UNITS, default="models", help="cost axis (models)")
+    parser.add_argument("--unit", choices=AXES, default="models", help="cost axis (models)")
 
 
 def run(args: argparse.Namespace) -> int:

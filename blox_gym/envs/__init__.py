@@ -12,8 +12,8 @@ BUILD_ID = "blox_gym/BloxBuild-v0"
 ENV_IDS = (EDIT_ID, BUILD_ID)
 
 _ENTRY_POINTS = {
-    EDIT_ID: ("blox_gym.envs.edit:BloxEditEnv", "blox_gym.envs.vector_edit:BloxEditVectorEnv"),
-    BUILD_ID: ("blox_gym.envs.build:BloxBuildEnv", "blox_gym.envs.vector_build:BloxBuildVectorEnv"),
+    EDIT_ID: ("blox_gym.envs.edit:BloxEditEnv", "blox_gym.envs.edit:BloxEditVectorEnv"),
+    BUILD_ID: ("blox_gym.envs.build:BloxBuildEnv", "blox_gym.envs.build:BloxBuildVectorEnv"),
 }
 
 

@@ -30,6 +30,9 @@ METRICS = agent_metrics()  # the built-in ones; agent_metrics() also sees metric
 HW_COSTS = ("latency", "flops", "params")
 CONSTRAINT_MODES = ("mask", "penalty")
 SEED_MODES = ("random", "episode")
+#: What a reset does once the search's budget is spent (the last step says ``search_over``).
+BUDGET_END = ("stop", "new_search")
+RENDER_MODES = ("ansi",)
 
 
 def check_choice(name: str, value, allowed) -> None:
@@ -179,6 +182,11 @@ class Oracle:
             else:
                 over = np.maximum(cost / self.constraint.limit - 1, 0)
                 self.score = self.score - self.constraint.weight * over
+        missing = [s for s, row in zip(self.seeds, self.score) if np.isnan(row).any()]
+        if missing or np.isnan(self.val).any():
+            raise ValueError(f"metric {self.metric!r} (or val_top1) is missing for training seed(s) "
+                             f"{missing or self.seeds} of this table, which train_seed="
+                             f"{self.train_seed!r} can draw; pick a seed that has it")
         self.feasible_model = ok
         self.feasible_raw = (space.RAW_TO_MODEL >= 0) & ok[space.RAW_TO_MODEL]
         if not self.feasible_raw.any():
@@ -187,9 +195,13 @@ class Oracle:
             getattr(self, name).flags.writeable = False
 
     def reward_bounds(self) -> tuple[float, float]:
-        """Bounds of any reward: -1, objectives, their improvements, 0."""
-        lo, hi = float(np.nanmin(self.score)), float(np.nanmax(self.score))
-        return min(-1.0, lo, 0.0), max(hi, hi - lo, 0.0)
+        """Bounds of any reward from the reward scale, never from the table's values:
+        [-1, 1] for accuracy metrics (objectives, their improvements, -1 for infeasible);
+        unbounded below with a hardware penalty, and both ways for losses."""
+        if not store.is_accuracy(self.metric):
+            return -np.inf, np.inf
+        penalty = self.constraint is not None and self.constraint.mode == "penalty"
+        return (-np.inf if penalty else -1.0), 1.0
 
     def as_lists(self) -> tuple[list, list, list]:
         """``val``, ``score`` and ``seconds`` as lists of lists: the single envs' fast path."""

@@ -31,7 +31,7 @@ import numpy as np
 from blox_gym import store
 from blox_gym.formats import bits as bitpack
 from blox_gym.formats.bloxtypes import ColumnType, parse_type
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.numeric import to_micro
 
 _PREFIX = struct.Struct("<QI")  # total_bits, rows
@@ -131,7 +131,7 @@ def _hash_bytes(values, where: str, name: str) -> np.ndarray:
             return store.hash_bytes(hashes)
         except ValueError:
             bad = np.array([i for i, h in enumerate(hashes.tolist()) if not _is_hex(h)])
-    raise FormatError(f"{at(where, int(bad[0]), name)}: {hashes[bad[0]]!r} is not a 32-digit "
+    raise FormatError(f"{at(where, int(bad[0]), name)}: {shown(hashes[bad[0]])} is not a 32-digit "
                       f"hex hash")
 
 
@@ -160,7 +160,7 @@ def _encode_str(values, where: str, name: str) -> tuple[list[bytes], np.ndarray]
         try:
             raw = text.encode("ascii")
         except (AttributeError, UnicodeEncodeError) as err:
-            raise FormatError(f"{at(where, row, name)}: {text!r} is not an ASCII string") from err
+            raise FormatError(f"{at(where, row, name)}: {shown(text)} is not an ASCII string") from err
         if len(raw) > 255:
             raise FormatError(f"{at(where, row, name)}: strings hold at most 255 bytes, got "
                               f"{len(raw)}")
@@ -282,7 +282,7 @@ def _read_strings(payload: bytes, starts: np.ndarray, where: str, name: str) -> 
         try:
             out[row] = raw.decode("ascii")
         except UnicodeDecodeError as err:
-            raise FormatError(f"{at(where, row, name)}: {raw!r} is not ASCII") from err
+            raise FormatError(f"{at(where, row, name)}: {shown(raw)} is not ASCII") from err
     return out
 
 

@@ -12,7 +12,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 
 from blox_gym.formats import bits as bitpack
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 
 _TYPE = re.compile(r"(list\[)?(hash|arch|int|float|str|b_([0-9]+)_([0-9]+)_([0-9]+))(\])?")
 _SIZE = {"hash": 16, "arch": 3, "int": 4, "float": 3}  # bytes of one fixed-size value
@@ -47,18 +47,18 @@ def parse_type(text: object, where: str, name: str) -> ColumnType:
     """Parse ``hash``, ``list[b_50_3900_12]``, ...; ``FormatError`` naming the column if invalid."""
     match = _TYPE.fullmatch(text) if isinstance(text, str) else None
     if match is None or bool(match.group(1)) != bool(match.group(6)):
-        raise FormatError(f"{at(where, column=name)}: unknown column type {text!r}; allowed: "
+        raise FormatError(f"{at(where, column=name)}: unknown column type {shown(text)}; allowed: "
                           f"hash, arch, int, float, str, b_LO_HI_BITS, list[b_LO_HI_BITS], "
                           f"list[float]")
     is_list = bool(match.group(1))
     if match.group(3) is None:
         if is_list and match.group(2) != "float":
-            raise FormatError(f"{at(where, column=name)}: unsupported column type {text!r}; "
+            raise FormatError(f"{at(where, column=name)}: unsupported column type {shown(text)}; "
                               f"lists hold b_LO_HI_BITS or float")
         return ColumnType(match.group(2), is_list)
     lo, hi, width = (int(match.group(i)) for i in (3, 4, 5))
     if width > bitpack.MAX_BITS or hi < lo or hi - lo >= 1 << width or hi >= 1 << 32:
-        raise FormatError(f"{at(where, column=name)}: type {text!r} is inconsistent: need "
+        raise FormatError(f"{at(where, column=name)}: type {shown(text)} is inconsistent: need "
                           f"lo <= hi < 2**32, hi - lo < 2**BITS and BITS <= {bitpack.MAX_BITS}")
     return ColumnType("b", is_list, lo, hi, width)
 

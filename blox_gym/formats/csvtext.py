@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Sequence, TextIO
+from typing import Iterable, Mapping, TextIO
 
 import numpy as np
 
-from blox_gym.formats import schema
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.numeric import to_counts
 from blox_gym.formats.pyrows import integral
 
@@ -27,29 +26,39 @@ def write_body(file: TextIO, rows: Iterable[list]) -> None:
     csv.writer(file).writerows(rows)
 
 
-def read_body(body: bytes | memoryview, names: Sequence[str], where: str) -> dict[str, np.ndarray]:
-    """Parse the CSV body into columns (accuracies as counts), checking every field."""
+def read_body(body: bytes | memoryview, kinds: Mapping[str, str | None],
+              where: str) -> dict[str, np.ndarray]:
+    """Parse the CSV body into columns (accuracies as counts), checking every field.
+
+    ``kinds`` maps each column, in order, to its value kind; ``None`` columns are skipped.
+    The writer ends every row with a line break, so a body that does not end with one was
+    cut inside its last row and is refused.
+    """
+    if len(body) and bytes(body[-1:]) != b"\n":
+        tail = bytes(body[-40:]).decode("utf-8", "replace")
+        raise FormatError(f"{where}: the body does not end with a line break, so its last row "
+                          f"is cut short (ends with {shown(tail)}): truncated file")
+    names = list(kinds)
     try:
         text = str(body, "utf-8")
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except (UnicodeDecodeError, csv.Error) as err:
-        raise FormatError(f"{where}: malformed CSV body ({err})") from err
+        raise FormatError(f"{where}: malformed CSV body ({shown(str(err))})") from err
     for row, fields in enumerate(rows):
         if len(fields) != len(names):
             raise FormatError(f"{at(where, row)}: {len(fields)} fields, expected {len(names)} "
-                              f"({', '.join(names)})")
-    return {name: _column(name, [fields[c] for fields in rows], where)
-            for c, name in enumerate(names)}
+                              f"({shown(', '.join(names))})")
+    return {name: _column(name, kinds[name], [fields[c] for fields in rows], where)
+            for c, name in enumerate(names) if kinds[name]}
 
 
-def _column(name: str, fields: list[str], where: str) -> np.ndarray:
-    kind = schema.KIND[name]
+def _column(name: str, kind: str, fields: list[str], where: str) -> np.ndarray:
     if kind == "hash":
         for row, value in enumerate(fields):
             if len(value) != 32:
                 raise FormatError(f"{at(where, row, name)}: expected a 32-digit hex hash, "
-                                  f"got {value!r}")
-        return np.array(fields, dtype="<U32")
+                                  f"got {shown(value)}")
+        return np.char.lower(np.array(fields, dtype="<U32"))
     if kind == "str":
         return np.array(fields, dtype=object)
     if kind == "arch":
@@ -71,7 +80,7 @@ def _floats(fields: list[str], where: str, name: str) -> np.ndarray:
             try:
                 float(value)
             except ValueError:
-                raise FormatError(f"{at(where, row, name)}: {value!r} is not a number") from None
+                raise FormatError(f"{at(where, row, name)}: {shown(value)} is not a number") from None
         raise
 
 
@@ -93,7 +102,7 @@ def _float_lists(fields: list[str], where: str, name: str) -> np.ndarray:
                 try:
                     float(item)
                 except ValueError:
-                    raise FormatError(f"{at(where, row, name, epoch)}: {item!r} is not a "
+                    raise FormatError(f"{at(where, row, name, epoch)}: {shown(item)} is not a "
                                       f"number") from None
         raise
     return flat.reshape(len(fields), int(lengths[0]))
@@ -106,8 +115,8 @@ def _integer_lists(fields: list[str], width: int, where: str, name: str) -> np.n
         items = value.replace("[", "").replace("]", "").split(",")
         try:
             out[row] = [int(item) for item in items]
-        except ValueError:
-            raise FormatError(f"{at(where, row, name)}: {value!r} is not a list of {width} "
+        except (ValueError, OverflowError):
+            raise FormatError(f"{at(where, row, name)}: {shown(value)} is not a list of {width} "
                               f"integers") from None
     return out
 
@@ -116,4 +125,4 @@ def _check_brackets(fields: list[str], where: str, name: str) -> None:
     for row, value in enumerate(fields):
         if not (value.startswith("[") and value.endswith("]")):
             raise FormatError(f"{at(where, row, name)}: expected a list such as "
-                              f"'[12.0, 47.62]', got {value[:40]!r}")
+                              f"'[12.0, 47.62]', got {shown(value[:40])}")

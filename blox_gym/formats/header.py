@@ -21,6 +21,7 @@ from blox_gym.formats.errors import FormatError
 OPEN = b"---\n"
 CLOSE = b"---\n"
 HEADER_LIMIT = 1024  # bytes; the closing marker must end within them
+MAX_ALIASES = 8  # YAML aliases a header may use (the original writer's use 2, for ``shape``)
 VERSION = 1
 DATASET = "cifar100"
 
@@ -62,7 +63,13 @@ def split_header(data: bytes, where: str) -> tuple[dict[str, Any], memoryview]:
         raise FormatError(f"{where}: no closing '---' line within the first {HEADER_LIMIT} "
                           f"bytes: the header is missing, too long or the file is truncated")
     try:
-        header = yaml.load(data[:end].decode("utf-8"), Loader=yaml.SafeLoader)
+        text = data[:end].decode("utf-8")
+        aliases = sum(isinstance(event, yaml.AliasEvent)
+                      for event in yaml.parse(text, Loader=yaml.SafeLoader))
+        if aliases > MAX_ALIASES:
+            raise FormatError(f"{where}: the YAML header uses {aliases} aliases; at most "
+                              f"{MAX_ALIASES} are allowed (the original writer uses 2)")
+        header = yaml.load(text, Loader=yaml.SafeLoader)
     except (UnicodeDecodeError, yaml.YAMLError) as err:
         raise FormatError(f"{where}: malformed YAML header: {err}") from err
     if not isinstance(header, dict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
+import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -20,7 +20,7 @@ import numpy as np
 
 from blox_gym import costs, space, store
 from blox_gym.formats import files, schema
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.header import make_header
 from blox_gym.formats.schema import Stem
 
@@ -42,8 +42,7 @@ def import_release(src_dir: str | os.PathLike, out: str | os.PathLike,
     src = Path(src_dir).expanduser()
     if not src.is_dir():
         raise FileNotFoundError(f"{src} is not a folder of Blox release files")
-    if not overwrite and "://" not in str(out) and Path(out).expanduser().exists():
-        raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
+    store.check_target(out, overwrite)  # before the reading; again when committing
     chosen = _choose(src, _preference(prefer))
     builder = _Builder([stem.key for stem in chosen if stem.part == "base"])
     for stem in tqdm(chosen, desc="reading release files", unit="file",
@@ -59,7 +58,7 @@ def _preference(prefer: Iterable[str] | str) -> list[str]:
     unknown = [item for item in order if item not in schema.EXTENSIONS]
     if not order or unknown:
         raise ValueError(f"prefer must list encodings among {', '.join(schema.EXTENSIONS)}; "
-                         f"got {prefer!r}")
+                         f"got {shown(prefer)}")
     return order
 
 
@@ -94,19 +93,26 @@ class _Builder:
         self.arrays: dict[str, np.ndarray] = {}
         self.base_ids: dict[int, np.ndarray] = {}
         self.info_ids: np.ndarray | None = None
-        self.env: dict[str, dict[str, str]] = {}
-        self.env_variants: dict[str, dict] = {}
+        self.env: dict[str, dict[str, np.ndarray]] = {}  # seed -> column -> [model] str/None
+        self.provenance: dict[str, dict | None] = {}  # file -> its header's provenance
         self.files: list[dict] = []
 
     def add(self, stem: Stem, path: Path) -> None:
         data = path.read_bytes()
-        self.files.append({"name": path.name, "size": len(data),
-                           "sha256": hashlib.sha256(data).hexdigest()})
+        entry = {"name": path.name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        self.files.append(entry)
         header, columns = files.read(data, path.name,
                                      lambda header: self._check_header(stem, header, path.name))
+        ignored = [name for name in header["columns"] if name not in columns]
+        entry["columns"] = list(columns)
+        if ignored:
+            entry["ignored_columns"] = ignored
+        self.provenance[path.name] = _provenance(header.get("provenance"), path.name)
+        kinds = schema.column_kinds(path.name, header["columns"])
         for name, values in columns.items():
-            _check_values(name, values, path.name, self.epochs)
+            _check_values(name, kinds[name], values, path.name, self.epochs)
         ids = _model_ids(columns["model_hash"], path.name)
+        entry["models"] = int(ids.size)
         getattr(self, f"_add_{stem.part}")(stem, ids, columns, path.name)
 
     def _check_header(self, stem: Stem, header: dict, where: str) -> None:
@@ -114,14 +120,15 @@ class _Builder:
             epochs = header.get("epochs")
             if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
                 raise FormatError(f"{where}: header epochs must be a positive integer, got "
-                                  f"{epochs!r}")
+                                  f"{shown(epochs)}")
             self.epochs = epochs
         expected = make_header(stem.dataset_type, list(stem.columns),
                                **schema.extra_fields(stem, self.epochs))
+        del expected["columns"]  # any columns that schema.column_kinds accepts
         for key, want in expected.items():
             got = header.get(key)
             if got != want or type(got) is not type(want):
-                raise FormatError(f"{where}: header {key} is {got!r}, expected {want!r}"
+                raise FormatError(f"{where}: header {key} is {shown(got)}, expected {shown(want)}"
                                   + (" (as in the other training files)" if key == "epochs" else ""))
 
     def _add_base(self, stem: Stem, ids: np.ndarray, columns: dict, where: str) -> None:
@@ -176,25 +183,31 @@ class _Builder:
     def _add_env(self, stem: Stem, ids: np.ndarray, columns: dict, where: str) -> None:
         if stem.key not in self.base_ids:
             raise FormatError(f"{where}: there is no blox-base-{stem.key} file for this seed")
-        values, variants = {}, {}
-        for key in store.ENV_KEYS:
-            counts = Counter(columns[key].tolist())
-            values[key] = counts.most_common(1)[0][0] if counts else ""
-            if len(counts) > 1:
-                variants[key] = dict(counts.most_common())
-        self.env[str(stem.key)] = values
-        if variants:
-            self.env_variants[str(stem.key)] = variants
+        per_model = {}
+        for name, values in columns.items():
+            if name != "model_hash":
+                full = np.full(space.N_MODELS, None, dtype=object)
+                full[ids] = values
+                per_model[name] = full
+        self.env[str(stem.key)] = per_model
 
     def _add_bench(self, stem: Stem, ids: np.ndarray, columns: dict, where: str) -> None:
         latency = np.full(space.N_MODELS, np.nan)
-        latency[ids] = columns["latency"]
+        latency[ids] = columns["latency"] * 1000  # files: seconds per batch; the store: ms
         self.arrays[f"latency/{stem.key}"] = latency
 
     def finish(self) -> tuple[dict[str, np.ndarray], dict]:
         """Arrays and attrs for ``store.write_store``, after the cross-file checks."""
         present = np.unique(np.concatenate(list(self.base_ids.values())))
-        source = {"kind": "official", "files": self.files}
+        labels = {_label(p) for p in self.provenance.values()}
+        if len(labels) > 1:
+            shown_files = "; ".join(f"{name}: {_label(p) or 'no provenance (official)'}"
+                                    for name, p in self.provenance.items())
+            raise FormatError(f"the files come from different tables: {shown(shown_files, 600)}")
+        origin = next(iter(self.provenance.values()))
+        source = {"kind": "official", **(origin or {}), "files": self.files}
+        for key in ("name", "licence"):
+            source.pop(key, None)
         if self.info_ids is None:
             model = costs.model_costs()
             self.arrays["params"], self.arrays["flops"] = model[:, 0].copy(), model[:, 2].copy()
@@ -207,16 +220,58 @@ class _Builder:
                                   f"{', '.join(space.model_hashes()[lacking[:_SHOWN]])}")
             source["params_flops"] = "blox-info"
             source["params_flops_from_costs"] = int(space.N_MODELS - self.info_ids.size)
-        if self.env_variants:
-            source["env_variants"] = self.env_variants
-        attrs = {"name": "blox-official", "source": source, "licence": LICENCE,
-                 "seeds": self.seeds, "env": self.env}
+        short = incomplete_files(self.files)
+        if short:
+            source["incomplete_files"] = short
+            warnings.warn("some release files hold fewer models than others (truncated?): "
+                          + "; ".join(f"{k}: {v}" for k, v in short.items()), stacklevel=3)
+        attrs = {"name": (origin or {}).get("name", "blox-official"), "source": source,
+                 "licence": (origin or {}).get("licence", LICENCE), "seeds": self.seeds,
+                 "env": self.env}
         return self.arrays, attrs
 
 
-def _check_values(name: str, values: np.ndarray, where: str, epochs: int | None) -> None:
+def _provenance(value: object, where: str) -> dict | None:
+    """A file's ``provenance`` header field: short scalars by name, with ``kind`` and ``name``."""
+    if value is None:
+        return None
+    ok = isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, (str, int, float, bool)) and len(str(v)) <= 200
+        for k, v in value.items()) and isinstance(value.get("kind"), str) \
+        and isinstance(value.get("name"), str)
+    if not ok:
+        raise FormatError(f"{where}: header provenance must map names to short values and "
+                          f"hold kind and name; got {shown(value)}")
+    return dict(value)
+
+
+def _label(provenance: dict | None) -> str:
+    return "" if provenance is None else f"{provenance['name']} ({provenance['kind']})"
+
+
+def incomplete_files(entries: list[dict]) -> dict[str, str]:
+    """``{file: "N of M models"}`` for the files holding fewer models than the fullest file."""
+    most = max((entry.get("models", 0) for entry in entries), default=0)
+    return {entry["name"]: f"{entry['models']:,} of {most:,} models" for entry in entries
+            if "models" in entry and entry["models"] < most}
+
+
+def summary_lines(source: dict) -> list[str]:
+    """One line per release file of an imported store: models held, size, and what is short."""
+    short = source.get("incomplete_files", {})
+    lines = []
+    for entry in source.get("files", []):
+        text = f"{entry['name']}: {entry.get('models', '?'):,} models, {entry['size']:,} bytes" \
+            if isinstance(entry.get("models"), int) else f"{entry['name']}: {entry['size']:,} bytes"
+        if entry["name"] in short:
+            text += f"  (SHORT: {short[entry['name']]}; truncated file?)"
+        lines.append(text)
+    return lines
+
+
+def _check_values(name: str, kind: str, values: np.ndarray, where: str,
+                  epochs: int | None) -> None:
     """Range checks shared by the three encodings, naming the first offending row."""
-    kind = schema.KIND[name]
     if kind.endswith("_list") and values.shape[1] != epochs:
         raise FormatError(f"{at(where, 0, name)}: lists of {values.shape[1]} values, but the "
                           f"header says {epochs} epochs")
@@ -232,8 +287,8 @@ def _check_values(name: str, values: np.ndarray, where: str, epochs: int | None)
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         epoch = index[1] + 1 if len(index) > 1 else None
         value = values[index]
-        shown = f"count {int(value)}" if kind.startswith("acc") else repr(float(value))
-        raise FormatError(f"{at(where, index[0], name, epoch)}: {shown} {what}")
+        text = f"count {int(value)}" if kind.startswith("acc") else repr(float(value))
+        raise FormatError(f"{at(where, index[0], name, epoch)}: {text} {what}")
 
 
 @lru_cache(maxsize=1)
@@ -249,8 +304,8 @@ def _model_ids(hashes: np.ndarray, where: str) -> np.ndarray:
     pos = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
     unknown = np.flatnonzero(known[pos] != hashes)
     if unknown.size:
-        shown = ", ".join(f"row {r} {hashes[r]}" for r in unknown[:_SHOWN])
-        raise FormatError(f"{where}: {unknown.size} hash(es) are not Blox models: {shown}"
+        listed = ", ".join(f"row {r} {hashes[r]}" for r in unknown[:_SHOWN])
+        raise FormatError(f"{where}: {unknown.size} hash(es) are not Blox models: {listed}"
                           + (" ..." if unknown.size > _SHOWN else ""))
     ids = order[pos]
     unique, counts = np.unique(ids, return_counts=True)

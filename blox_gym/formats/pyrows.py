@@ -8,26 +8,26 @@ Reading checks every value's type and names the row and column of the first bad 
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 
 from blox_gym import space, store
 from blox_gym.formats import schema
-from blox_gym.formats.errors import FormatError, at
+from blox_gym.formats.errors import FormatError, at, shown
 from blox_gym.formats.numeric import py_round, to_counts
 
 
-def python_rows(columns: Mapping[str, np.ndarray], start: int = 0,
-                stop: int | None = None) -> list[list]:
-    """Rows ``start:stop`` as Python lists, rounded as the original writer rounds them."""
-    cells = [_python_column(name, np.asarray(values)[start:stop])
+def python_rows(columns: Mapping[str, np.ndarray], kinds: Mapping[str, str],
+                start: int = 0, stop: int | None = None) -> list[list]:
+    """Rows ``start:stop`` as Python lists, rounded as the original writer rounds them;
+    ``kinds`` gives each column's value kind (``schema.column_kinds``)."""
+    cells = [_python_column(name, kinds[name], np.asarray(values)[start:stop])
              for name, values in columns.items()]
     return [list(row) for row in zip(*cells)]
 
 
-def _python_column(name: str, values: np.ndarray) -> list:
-    kind = schema.KIND[name]
+def _python_column(name: str, kind: str, values: np.ndarray) -> list:
     if kind.startswith("acc"):
         return store.decode_accuracy(name, values).tolist()
     if kind.startswith("float"):
@@ -37,11 +37,16 @@ def _python_column(name: str, values: np.ndarray) -> list:
         return values.astype(np.int64).tolist()
     if kind == "arch":
         return space.to_nested(values) if len(values) else []
-    return [str(v) for v in values]
+    return [str(v) for v in values]  # str(s) is s: rows sharing a str share it in the pickle
 
 
-def columns_from_rows(names: Sequence[str], rows: object, where: str) -> dict[str, np.ndarray]:
-    """Check and convert a list of row lists (a pickle body) into columns."""
+def columns_from_rows(kinds: Mapping[str, str | None], rows: object,
+                      where: str) -> dict[str, np.ndarray]:
+    """Check and convert a list of row lists (a pickle body) into columns.
+
+    ``kinds`` maps each column, in order, to its value kind; ``None`` columns are skipped.
+    """
+    names = list(kinds)
     if not isinstance(rows, list):
         raise FormatError(f"{where}: the body must be a list of rows, got {type(rows).__name__}")
     for row, values in enumerate(rows):
@@ -49,24 +54,25 @@ def columns_from_rows(names: Sequence[str], rows: object, where: str) -> dict[st
             got = f"{len(values)} values" if isinstance(values, (list, tuple)) \
                 else type(values).__name__
             raise FormatError(f"{at(where, row)}: a row must be a list of {len(names)} values "
-                              f"({', '.join(names)}), got {got}")
-    return {name: _column(name, [values[c] for values in rows], where)
-            for c, name in enumerate(names)}
+                              f"({shown(', '.join(names))}), got {got}")
+    return {name: _column(name, kinds[name], [values[c] for values in rows], where)
+            for c, name in enumerate(names) if kinds[name]}
 
 
-def _column(name: str, cells: list, where: str) -> np.ndarray:
-    kind = schema.KIND[name]
+def _column(name: str, kind: str, cells: list, where: str) -> np.ndarray:
     if kind in ("hash", "str"):
         for row, value in enumerate(cells):
             if not isinstance(value, str) or (kind == "hash" and len(value) != 32):
                 want = "a 32-digit hex hash" if kind == "hash" else "a string"
-                raise FormatError(f"{at(where, row, name)}: expected {want}, got {value!r}")
-        return np.array(cells, dtype="<U32") if kind == "hash" else np.array(cells, dtype=object)
+                raise FormatError(f"{at(where, row, name)}: expected {want}, got {shown(value)}")
+        if kind == "hash":
+            return np.char.lower(np.array(cells, dtype="<U32"))
+        return np.array(cells, dtype=object)
     if kind == "arch":
         try:
             return space.to_flat(cells).reshape(len(cells), space.N_COMPONENTS)
-        except ValueError as err:
-            raise FormatError(f"{at(where, column=name)}: {err}") from err
+        except (ValueError, TypeError, OverflowError) as err:
+            raise FormatError(f"{at(where, column=name)}: {shown(str(err))}") from err
     values = _numeric_array(cells, 2 if kind.endswith("_list") else 1, where, name)
     if kind == "int":
         return integral(values, where, name)
@@ -75,16 +81,28 @@ def _column(name: str, cells: list, where: str) -> np.ndarray:
 
 def _numeric_array(cells: list, ndim: int, where: str, name: str) -> np.ndarray:
     """float64 array of numbers (``ndim`` 1) or equal-length lists of numbers (``ndim`` 2)."""
-    try:
-        values = np.array(cells)
-    except (ValueError, TypeError):
+    try:  # ndmax: never look deeper than a valid cell, however the file nests its lists
+        values = np.array(cells, ndmax=ndim)
+    except (ValueError, TypeError, OverflowError):
         values = None
     if values is not None and values.dtype.kind in "iuf" and values.ndim == ndim \
             and len(cells) > 0:
+        _refuse_bools(cells, values, where, name)
         return values.astype(np.float64)
     if not cells:
         return np.zeros((0,) * ndim)
     raise FormatError(_first_bad(cells, ndim, where, name))
+
+
+def _refuse_bools(cells: list, values: np.ndarray, where: str, name: str) -> None:
+    """numpy reads True and False as 1 and 0; look at the Python objects behind those values."""
+    for index in np.argwhere((values == 0) | (values == 1)).tolist():
+        cell = cells[index[0]]
+        item = cell[index[1]] if len(index) > 1 else cell
+        if isinstance(item, bool):
+            epoch = index[1] + 1 if len(index) > 1 else None
+            raise FormatError(f"{at(where, index[0], name, epoch)}: expected a number, got "
+                              f"the boolean {item}")
 
 
 def _first_bad(cells: list, ndim: int, where: str, name: str) -> str:
@@ -94,16 +112,16 @@ def _first_bad(cells: list, ndim: int, where: str, name: str) -> str:
     width = len(cells[0]) if ndim == 2 and isinstance(cells[0], (list, tuple)) else None
     for row, value in enumerate(cells):
         if ndim == 1 and not number(value):
-            return f"{at(where, row, name)}: expected a number, got {value!r}"
+            return f"{at(where, row, name)}: expected a number, got {shown(value)}"
         if ndim == 2:
             if not isinstance(value, (list, tuple)):
-                return f"{at(where, row, name)}: expected a list of numbers, got {value!r}"
+                return f"{at(where, row, name)}: expected a list of numbers, got {shown(value)}"
             if len(value) != width:
                 return (f"{at(where, row, name)}: a list of {len(value)} values, but row 0 "
                         f"has {width}")
             for epoch, item in enumerate(value, start=1):
                 if not number(item):
-                    return f"{at(where, row, name, epoch)}: expected a number, got {item!r}"
+                    return f"{at(where, row, name, epoch)}: expected a number, got {shown(item)}"
     return f"{at(where, column=name)}: values of mixed types"
 
 
@@ -112,6 +130,6 @@ def integral(values: np.ndarray, where: str, name: str) -> np.ndarray:
     bad = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values > 2**53)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"{at(where, row, name)}: {float(values[row])!r} is not a "
+        raise FormatError(f"{at(where, row, name)}: {shown(float(values[row]))} is not a "
                           f"non-negative whole number")
     return values.astype(np.int64)

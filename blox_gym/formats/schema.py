@@ -21,9 +21,11 @@ Accuracies are held as counts (exact); percent = ``store.decode_accuracy(name, c
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 from typing import NamedTuple
 
 from blox_gym import metrics, store
+from blox_gym.formats.errors import FormatError, shown
 from blox_gym.formats.header import DATASET
 
 BASE = ("model_hash",) + metrics.names(part="base")
@@ -79,6 +81,36 @@ def parse_stem(stem: str) -> Stem | None:
             key = match.group(1)
             return Stem(part, None if part == "info" else key if part == "bench" else int(key))
     return None
+
+
+def column_kinds(file_name: str, names: object) -> dict[str, str | None]:
+    """The value kind of each header column of ``file_name`` (``None``: an extra column).
+
+    An env file holds ``model_hash`` and then any string columns; the other kinds hold
+    their columns (``Stem.columns``) first, in order, and may add any columns after them,
+    which readers skip.  A file whose stem is not a release stem may use known columns only.
+    """
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) \
+            or len(set(names)) != len(names):
+        raise FormatError(f"{file_name}: header columns {shown(names)} are not a list of "
+                          f"distinct names")
+    stem = parse_stem(PurePath(file_name).stem)
+    if stem is None:
+        unknown = [n for n in names if n not in KIND]
+        if unknown:
+            raise FormatError(f"{file_name}: unknown column(s) {shown(unknown)}; known: "
+                              f"{', '.join(KIND)}")
+        return {name: KIND[name] for name in names}
+    if stem.part == "env":
+        if names[:1] != ["model_hash"]:
+            raise FormatError(f"{file_name}: an env file's columns start with model_hash, got "
+                              f"{shown(names)}")
+        return {name: "hash" if name == "model_hash" else "str" for name in names}
+    required = list(stem.columns)
+    if names[:len(required)] != required:
+        raise FormatError(f"{file_name}: the columns must start with {', '.join(required)} "
+                          f"(any further columns may follow), got {shown(names)}")
+    return {name: KIND[name] if i < len(required) else None for i, name in enumerate(names)}
 
 
 def extra_fields(stem: Stem, epochs: int | None = None) -> dict:

@@ -1,0 +1,1 @@
+"""Bridges from blox-gym to other ecosystems (optional extras)."""
