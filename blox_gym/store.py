@@ -202,18 +202,14 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         for name in tqdm(names, desc="writing store", unit="array",
                          disable=None if progress else True):
             values = arrays[name]
-            if name in TRAINING or name in FINETUNE_ACCURACY:
-                stored = encode(name, values)
-            elif name in ("params", "flops"):
-                stored = np.asarray(values, dtype=np.int64)
-            else:
-                stored = np.asarray(values, dtype=np.float32)
+            stored = encode(name, values)
+            shape = metrics.get(name).shape
             chunks = stored.shape
-            if stored.ndim == 3 and name != "signatures":
+            if shape == "curve":
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
-            elif stored.ndim == 2 and name in TRAINING:
+            elif shape == "scalar":
                 chunks = (1, stored.shape[1])
-            elif name in FINETUNE_ACCURACY:
+            elif shape == "finetune":
                 chunks = (1, 1, 1, stored.shape[3])
             root.create_array(name, data=stored, chunks=chunks,
                               dimension_names=dimension_names(name))
@@ -241,17 +237,19 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
 def dimension_names(name: str) -> tuple[str, ...]:
     """Named axes of a stored array (Zarr ``dimension_names``, which ``xarray.open_zarr``
     reads); arrays sharing a name share the axis (``seed``, ``model``, ``epoch``)."""
-    if name in BASE_CURVES + EXT_CURVES:
-        return ("seed", "model", "epoch")
-    if name in BASE_SCALARS + EXT_SCALARS + DERIVED:
-        return ("seed", "model")
-    return {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
-            "raw_to_model": ("raw_vector",),
+    fixed = {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
+             "raw_to_model": ("raw_vector",), "val_top1_best": ("seed", "model")}
+    if name in fixed:
+        return fixed[name]
+    try:
+        shape = metrics.get(name).shape
+    except ValueError:
+        return ("model",)
+    return {"curve": ("seed", "model", "epoch"), "scalar": ("seed", "model"),
             "signatures": ("stage", "block", "signature_epoch"),
-            finetuning.VAL: ("teacher", "distill_epoch", "finetune_epoch", "model"),
-            finetuning.TEST: ("teacher", "distill_epoch", "finetune_epoch", "model"),
-            finetuning.SIGNATURES: ("teacher", "stage", "block", "distill_epoch"),
-            }.get(name, ("model",))
+            "finetune": ("teacher", "distill_epoch", "finetune_epoch", "model"),
+            "teacher_signatures": ("teacher", "stage", "block", "distill_epoch"),
+            }.get(shape, ("model",))
 
 
 def check_target(path: str | os.PathLike, overwrite: bool) -> None:
@@ -386,33 +384,37 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict
         axes = finetuning.Axes.from_attr(attrs[finetuning.ATTR])
     for name, values in arrays.items():
         shape = np.shape(values)
-        if name in BASE_CURVES + EXT_CURVES:
+        try:
+            metric = metrics.get(name)
+        except ValueError:
+            raise ValueError(f"unknown array {name!r}; allowed: "
+                             f"{', '.join(metrics.describe_names())}") from None
+        if metric.shape == "curve":
             expected = (n_seeds, n, shape[2] if len(shape) == 3 else EPOCHS)
-        elif name in BASE_SCALARS + EXT_SCALARS:
+        elif metric.shape == "scalar":
             expected = (n_seeds, n)
-        elif name in ("params", "flops"):
+        elif metric.shape == "model":
             expected = (n,)
-        elif name.startswith("latency/"):
-            device = name.split("/", 1)[1]
-            if not DEVICE_NAME.match(device):
-                raise ValueError(f"device name {device!r} must match [a-zA-Z0-9-]+")
-            devices.append(device)
+        elif metric.shape == "keyed":
+            key = name.split("/", 1)[1]
+            what = "device name" if metric.name == "latency" else f"{metric.name} key"
+            if not metrics.KEY.match(key):
+                raise ValueError(f"{what} {key!r} must match [a-zA-Z0-9-]+")
+            if metric.name == "latency":
+                devices.append(key)
             expected = (n,)
-        elif name == "signatures":
+        elif metric.shape == "signatures":
             expected = (space.N_STAGES, space.N_BLOCKS, len(attrs.get("signature_epochs", ())))
-        elif name in FINETUNE_ACCURACY:
+        elif metric.shape == "finetune":
             expected = axes.shape
-        elif name == finetuning.SIGNATURES:
+        else:  # teacher_signatures
             expected = axes.signature_shape
-        else:
-            raise ValueError(f"unknown array {name!r}; allowed: {', '.join(TRAINING)}, params, "
-                             f"flops, latency/<device>, signatures, "
-                             f"{', '.join(finetuning.ARRAYS)}")
         if tuple(shape) != expected:
             raise ValueError(f"array {name!r} has shape {tuple(shape)}, expected {expected}")
     epochs = np.shape(arrays["val_top1"])[2]
+    training = [name for name in metrics.names(training=True) if name in arrays]
     missing = {name: int(np.isnan(np.asarray(v, dtype=np.float64)).any(axis=tuple(
-        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in TRAINING}
+        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in training}
     env, per_model = {}, {}
     for seed, columns in dict(attrs.get("env", {})).items():
         if int(seed) not in seeds:
@@ -431,7 +433,7 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict
         metric = metrics.get(name)
         described[name] = {"unit": metric.unit, "split": metric.description,
                            "epoch": metric.epochs}
-        if name in TRAINING or name in FINETUNE_ACCURACY:
+        if metric.training or metric.shape == "finetune":
             kind = metric.kind
             described[name]["encoding"] = (
                 f"uint16 count of {images_for(name):,} images; percent = count * 100 / "
@@ -449,7 +451,7 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict
         "devices": sorted(devices),
         "env": env,
         "env_per_model": sorted(per_model, key=int),
-        "extended": [name for name in EXT_CURVES + EXT_SCALARS if name in arrays],
+        "extended": [name for name in training if metrics.get(name).part != "base"],
         "missing_models": missing,
         "metrics": described,
         "created_by": f"blox-gym {__version__}",
@@ -477,10 +479,11 @@ def open_store(path: str | os.PathLike):
     attrs = dict(root.attrs)
     _check_layout(text, attrs, present)
     seeds, epochs = len(attrs["seeds"]), attrs["epochs"]
-    for name in sorted(set(TRAINING) & present):
+    for name in sorted(set(metrics.names(training=True)) & present):
         shape = tuple(root[name].shape)
-        want = (seeds, space.N_MODELS) + ((epochs,) if name in BASE_CURVES else shape[2:3]
-                                          if name in EXT_CURVES else ())
+        curve = metrics.get(name).shape == "curve"
+        want = (seeds, space.N_MODELS) + ((epochs,) if name == "val_top1" else shape[2:3]
+                                          if curve else ())
         if shape != want:
             raise StoreError(f"{text}: array {name!r} has shape {shape}, but the attrs "
                              f"({seeds} seeds, {epochs} epochs) imply {want}")
@@ -542,7 +545,7 @@ def _check_open_attrs(attrs: dict, where: str) -> None:
     epochs = attrs.get("epochs")
     if not (isinstance(epochs, int) and not isinstance(epochs, bool) and 1 <= epochs <= 10_000):
         raise bad("epochs", "an integer in 1..10000")
-    for key, allowed in (("devices", None), ("extended", EXT_CURVES + EXT_SCALARS),
+    for key, allowed in (("devices", None), ("extended", metrics.names(training=True)),
                          ("env_per_model", None)):
         value = attrs.get(key, [])
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)
