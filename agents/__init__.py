@@ -1,25 +1,27 @@
-"""NAS agents for the Blox space: ``agents.make(name, **settings)`` and ``agents.available()``.
+"""NAS agents for the Blox space: ``agents.make(name, **settings)``, ``agents.available()`` and
+``agents.register(name, entry_point)`` for your own.
 
 Every agent runs as ``agent.run(core, budget, seed) -> record`` on a
 :class:`blox_gym.core.SearchCore`; see ``docs/agents.md``.  ``sb3:<ALGO>`` names a
 Stable-Baselines3 or sb3-contrib algorithm (e.g. ``sb3:PPO``, ``sb3:MaskablePPO``), run by
-:class:`agents.sb3_agent.SB3Agent` when :mod:`agents.sb3` and Stable-Baselines3 are present;
+:class:`agents.sb3_agent.SB3Agent` when Stable-Baselines3 and sb3-contrib are installed;
 ``syne:<SCHEDULER>`` a Syne Tune scheduler (e.g. ``syne:ASHA``), run by
 :class:`agents.syne_tune_agent.SyneTuneAgent` with the extra ``syne-tune``.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from agents.base import Agent
+from blox_gym.registry import Registry
 
 if TYPE_CHECKING:
     from agents.sb3_agent import SB3Agent
 
-_REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
+REGISTRY: Registry[Agent] = Registry("agent", Agent)
+_BUILT_IN = {  # imported on first use (some need torch)
     "random": "agents.random_search:RandomSearch",
     "rea": "agents.evolution:RegularizedEvolution",
     "local": "agents.local_search:LocalSearch",
@@ -33,13 +35,22 @@ _REGISTRY = {  # name -> "module:class", imported on first use (some need torch)
     "blockwise": "agents.blockwise:Blockwise",
     "iterative": "agents.blockwise:Iterative",
 }
+for _name, _entry_point in _BUILT_IN.items():
+    REGISTRY.register(_name, _entry_point)
 SB3_PREFIX = "sb3:"
 SYNE_PREFIX = "syne:"
 
 
+def register(name: str, entry_point: str | type[Agent]) -> None:
+    """Make ``make(name)`` build ``entry_point``: an :class:`Agent` subclass whose class
+    attribute ``name`` is ``name``, or ``"module:Class"`` (imported on first use).
+    Registering the same entry point again does nothing."""
+    REGISTRY.register(name, entry_point)
+
+
 def available() -> list[str]:
-    """Agent names for :func:`make`; ``sb3:<ALGO>`` is listed when :mod:`agents.sb3` exists."""
-    names = list(_REGISTRY)
+    """Agent names for :func:`make`; ``sb3:<ALGO>`` is listed when SB3 is installed."""
+    names = list(_BUILT_IN) + [n for n in REGISTRY.available() if n not in _BUILT_IN]
     if has_sb3():
         names.append(SB3_PREFIX + "<ALGO>")
     if find_spec("syne_tune") is not None:
@@ -48,16 +59,16 @@ def available() -> list[str]:
 
 
 def has_sb3() -> bool:
-    """Whether ``sb3:<ALGO>`` agents can run here."""
-    return find_spec("agents.sb3") is not None and find_spec("stable_baselines3") is not None
+    """Whether ``sb3:<ALGO>`` agents can run here (Stable-Baselines3 and sb3-contrib)."""
+    return find_spec("stable_baselines3") is not None and find_spec("sb3_contrib") is not None
 
 
 def make(name: str, **settings) -> Agent | SB3Agent:
     """A new agent by name with its settings (keyword arguments of its dataclass)."""
     if name.startswith(SB3_PREFIX):
         if not has_sb3():
-            raise ValueError(f"agent {name!r} needs agents/sb3.py and stable-baselines3, "
-                             f"which this installation lacks; available: {', '.join(_REGISTRY)}")
+            raise ValueError(f"agent {name!r} needs stable-baselines3 and sb3-contrib, which "
+                             f"this installation lacks; available: {', '.join(available())}")
         from agents.sb3_agent import SB3Agent
 
         factory, settings = SB3Agent, {"algo": name[len(SB3_PREFIX):], **settings}
@@ -67,11 +78,10 @@ def make(name: str, **settings) -> Agent | SB3Agent:
         from agents.syne_tune_agent import SyneTuneAgent
 
         factory, settings = SyneTuneAgent, {"scheduler": name[len(SYNE_PREFIX):], **settings}
-    elif name in _REGISTRY:
-        module, cls = _REGISTRY[name].split(":")
-        factory = getattr(import_module(module), cls)
+    elif name in REGISTRY:
+        factory = REGISTRY.load(name)
     else:
-        raise ValueError(f"unknown agent {name!r}; available: {', '.join(available())}")
+        raise REGISTRY.unknown(name, available())
     try:
         return factory(**settings)
     except TypeError as err:

@@ -20,7 +20,6 @@ between agents at a seed come from their search, not from luckier starts.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -309,23 +308,7 @@ def write_report(dirs, out: str | os.PathLike, unit: str = "models",
     return text
 
 
-# ---------------------------------------------------------------- command line
+def __getattr__(name: str):  # the command-line functions that moved to blox_gym.commands
+    from blox_gym.commands.legacy import moved
 
-def add_report_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``blox-gym report``."""
-    parser.add_argument("dirs", nargs="+", metavar="DIR",
-                        help="runner output folders (an agent's folder or its parent)")
-    parser.add_argument("--out", required=True, metavar="FIG",
-                        help="figure path (.png, .pdf, .svg); the summary goes next to it")
-    parser.add_argument("--unit", choices=AXES, default="models", help="cost axis (models)")
-    parser.add_argument("--log-x", action=argparse.BooleanOptionalAction, default=None,
-                        help="log cost axis (default: on for models, off otherwise)")
-    return parser
-
-
-def run_report(args) -> int:
-    """``blox-gym report``: write the figure and summary, print the summary."""
-    print(write_report(args.dirs, args.out, args.unit, args.log_x))
-    out = Path(args.out)
-    print(f"wrote {out}, {out.with_suffix('.csv')}, {out.with_suffix('.md')}")
-    return 0
+    return moved(__name__, name)

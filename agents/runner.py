@@ -17,16 +17,12 @@ its seed, so the local and Ray backends give identical rows.
 
 from __future__ import annotations
 
-import argparse
-import ast
 import json
 import multiprocessing
 import os
-import platform
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -39,8 +35,9 @@ from tqdm.auto import tqdm
 import agents
 from blox_gym import space
 from blox_gym.paths import atomic_write
-from blox_gym.core import UNITS, Budget, SearchCore
+from blox_gym.core import Budget, SearchCore
 from blox_gym.table import Table, default_path, open_table
+from blox_gym.versions import versions
 
 BACKENDS = ("local", "ray")
 COLUMNS = ("agent", "seed", "step", "model_id", "fidelity", "train_seed", "val_top1",
@@ -48,8 +45,6 @@ COLUMNS = ("agent", "seed", "step", "model_id", "fidelity", "train_seed", "val_t
            "best_val", "best_model", "reported_test", "regret", "protocol")
 _RECORD_KEY = {"train_seed": "seed"}  # row column -> SearchCore.record() key
 TOP_FRACTIONS = {"top1%": 0.01, "top0.1%": 0.001}
-_VERSIONED = ("numpy", "scipy", "pandas", "pyarrow", "torch", "zarr", "gymnasium",
-              "stable-baselines3", "sb3-contrib", "torch-geometric", "ray")
 
 
 def agent_label(name: str) -> str:
@@ -143,6 +138,18 @@ def _seed_list(seeds: int | Iterable[int]) -> list[int]:
     if not out or min(out) < 0 or len(set(out)) != len(out):
         raise ValueError(f"seeds must be distinct non-negative ints, got {out}")
     return out
+
+
+def blockwise_settings(agent: str, settings: dict, teacher: str | None = None,
+                       distill_epochs: int | None = None,
+                       finetune_epochs: int | None = None) -> tuple[str, dict]:
+    """``(agent, settings)``, wrapped in the ``blockwise`` agent when any option is given."""
+    options = {"teacher": teacher, "distill_epochs": distill_epochs,
+               "finetune_epochs": finetune_epochs}
+    options = {k: v for k, v in options.items() if v is not None}
+    if not options:
+        return agent, settings
+    return "blockwise", {"searcher": agent, "settings": settings, **options}
 
 
 def _run_local(tasks: list[dict], jobs: int) -> Iterator[tuple[int, dict]]:
@@ -259,7 +266,7 @@ def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
 
 
 def _write_config(folder: Path, config: dict, backend: str) -> None:
-    document = {"config": config, "versions": _versions(backend)}
+    document = {"config": config, "versions": {**versions(), "backend": backend}}
     atomic_write(folder / "config.json",
                  lambda f: Path(f).write_text(json.dumps(document, indent=1)))
 
@@ -275,89 +282,7 @@ def _table_info(table: Table, path: str, train_seed: int | str) -> dict:
     return info
 
 
-def _versions(backend: str) -> dict[str, str]:
-    from blox_gym import __version__
+def __getattr__(name: str):  # the command-line functions that moved to blox_gym.commands
+    from blox_gym.commands.legacy import moved
 
-    out = {"blox-gym": __version__, "python": platform.python_version(),
-           "platform": platform.platform(), "backend": backend}
-    for name in _VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-# ---------------------------------------------------------------- command line
-
-def add_search_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``blox-gym search``."""
-    parser.add_argument("--agent", required=True,
-                        help=f"one of {', '.join(agents.available())}")
-    parser.add_argument("--budget", type=float, default=200, help="search budget (200)")
-    parser.add_argument("--unit", choices=UNITS, default="models",
-                        help="budget unit: models = full trainings (default), epochs, seconds")
-    parser.add_argument("--seeds", type=int, default=10, help="search seeds 0..K-1 (10)")
-    parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (1)")
-    parser.add_argument("--backend", choices=BACKENDS, default="local")
-    parser.add_argument("--ray-address", help="Ray cluster address (default: a local Ray)")
-    parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--train-seed", default=None,
-                        help="the table's training seed the search sees, or 'random' "
-                             "(default: the first)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="an agent setting, e.g. --set population=32 (repeatable)")
-    parser.add_argument("--csv", action="store_true", help="also write CSV files")
-    blockwise = parser.add_argument_group(
-        "blockwise NAS (docs/blockwise.md); any of these runs the agent as 'blockwise'")
-    blockwise.add_argument("--teacher", help="teacher of the table (e.g. M1, mediocre)")
-    blockwise.add_argument("--distill-epochs", type=int, help="distillation epochs D (10)")
-    blockwise.add_argument("--finetune-epochs", type=int,
-                           help="fine-tuning epochs FT per evaluated model (200)")
-    return parser
-
-
-def blockwise_settings(agent: str, settings: dict, teacher: str | None = None,
-                       distill_epochs: int | None = None,
-                       finetune_epochs: int | None = None) -> tuple[str, dict]:
-    """``(agent, settings)``, wrapped in the ``blockwise`` agent when any option is given."""
-    options = {"teacher": teacher, "distill_epochs": distill_epochs,
-               "finetune_epochs": finetune_epochs}
-    options = {k: v for k, v in options.items() if v is not None}
-    if not options:
-        return agent, settings
-    return "blockwise", {"searcher": agent, "settings": settings, **options}
-
-
-def parse_settings(items: list[str]) -> dict[str, Any]:
-    """``["population=32", "device=gpu"]`` -> ``{"population": 32, "device": "gpu"}``."""
-    out = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"agent setting {item!r} must look like KEY=VALUE")
-        try:
-            out[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            out[key] = text
-    return out
-
-
-def run_search(args) -> int:
-    """``blox-gym search``: run the experiment and print its summary."""
-    from agents import report
-
-    train_seed = args.train_seed
-    if train_seed is not None and train_seed != "random":
-        train_seed = int(train_seed)
-    agent, settings = blockwise_settings(args.agent, parse_settings(args.set), args.teacher,
-                                         args.distill_epochs, args.finetune_epochs)
-    run_experiment(agent, args.data, args.budget, args.unit, args.seeds, args.jobs,
-                   args.backend, args.ray_address, args.out, settings, train_seed, args.csv)
-    folder = Path(args.out) / agent_label(agent)
-    runs = report.load_runs([folder])
-    print(runs.title)
-    print(report.to_markdown(report.summarise(runs)))
-    print(f"rows: {folder}/seed-*.parquet")
-    return 0
+    return moved(__name__, name)

@@ -109,7 +109,7 @@ def cmd_baselines(args) -> dict:
 def cmd_protocol(args) -> dict:
     import pandas as pd
 
-    from predictors.protocol import add_bench_arguments, run_bench
+    from blox_gym.commands import predictors_bench
 
     table = open_table(args.data)
     argv = ["--data", table.path, "--trials", str(args.trials), "--jobs", str(args.jobs),
@@ -117,9 +117,10 @@ def cmd_protocol(args) -> dict:
             "--kwargs", json.dumps({"ensemble": ENSEMBLE})]
     if args.threads:
         argv += ["--threads", str(args.threads)]
-    bench = add_bench_arguments(argparse.ArgumentParser()).parse_args(argv)
+    parser = argparse.ArgumentParser()
+    predictors_bench.add_arguments(parser)
     start = time.perf_counter()
-    run_bench(bench)
+    predictors_bench.run(parser.parse_args(argv))
     summary = pd.read_csv(Path(args.out) / "summary.csv")
     return {"table": table.label, "trials": args.trials, "jobs": args.jobs,
             "wall_s": time.perf_counter() - start, "load_after": _load(),

@@ -24,17 +24,18 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blox_gym import finetuning, paths, space
+from blox_gym import finetuning, metrics, paths, space
 from blox_gym._version import __version__
 
 SCHEMA_VERSION = 2  # 2 added the fine-tuning arrays (blox_gym.finetuning)
 READABLE_VERSIONS = (1, 2)  # version 1 is version 2 without the fine-tuning arrays
 EPOCHS = 200
-BASE_CURVES = ("val_top1",)
-BASE_SCALARS = ("test_top1", "train_time_s")
-EXT_CURVES = ("train_top1", "train_loss", "train_top5", "val_loss", "val_top5")
-EXT_SCALARS = ("test_loss", "test_top5")
-TRAINING = BASE_CURVES + BASE_SCALARS + EXT_CURVES + EXT_SCALARS
+# derived from the metric registry (blox_gym.metrics), which is where metrics are declared
+BASE_CURVES = metrics.names(shape="curve", part="base")
+BASE_SCALARS = metrics.names(shape="scalar", part="base")
+EXT_CURVES = metrics.names(shape="curve", part="ext")
+EXT_SCALARS = metrics.names(shape="scalar", part="ext")
+TRAINING = metrics.names(training=True)
 STATIC = ("params", "flops", "model_hash", "arch", "raw_to_model")
 DERIVED = ("val_top1_best",)  # [seed, model] best validation count over all epochs
 ENV_KEYS = ("codebase_commit", "codebase_version", "cuda", "driver", "gpu", "platform",
@@ -46,28 +47,8 @@ ACC_MISSING = np.iinfo(np.uint16).max
 LOSS_MISSING = np.iinfo(np.uint32).max
 CURVE_CHUNK_MODELS = 2048
 
-METRICS = {  # name -> (unit, split, epoch convention)
-    "val_top1": ("percent", "validation, 5,000 images held out of the training set", "epochs 1..200"),
-    "test_top1": ("percent", "test, 10,000 images, weights of the best-validation epoch", "after training"),
-    "train_time_s": ("seconds", "wall time of 200 train+validate epochs", "whole run"),
-    "train_top1": ("percent", "training, 45,000 augmented images, running average", "epochs 1..200"),
-    "train_top5": ("percent", "training, 45,000 augmented images, running average", "epochs 1..200"),
-    "train_loss": ("cross-entropy", "training, 45,000 augmented images, running average", "epochs 1..200"),
-    "val_top5": ("percent", "validation, 5,000 images", "epochs 1..200"),
-    "val_loss": ("cross-entropy", "validation, 5,000 images", "epochs 1..200"),
-    "test_top5": ("percent", "test, 10,000 images, weights of the best-validation epoch", "after training"),
-    "test_loss": ("cross-entropy", "test, 10,000 images, weights of the best-validation epoch", "after training"),
-    "params": ("count", "trainable parameters", "static"),
-    "flops": ("MACs", "ptflops multiply-accumulates on one 3x32x32 image", "static"),
-    "latency": ("milliseconds", "inference latency per batch on the named device", "static"),
-    "signatures": ("noise-to-signal ratio", "blockwise distillation loss of each block", "after N distillation epochs"),
-    finetuning.VAL: ("percent", "validation, 5,000 images, student fine-tuned from a teacher",
-                     "after D distillation + FT fine-tuning epochs"),
-    finetuning.TEST: ("percent", "test, 10,000 images, student fine-tuned from a teacher",
-                      "after D distillation + FT fine-tuning epochs"),
-    finetuning.SIGNATURES: ("noise-to-signal ratio", "blockwise distillation loss of each block "
-                            "against each teacher", "after D distillation epochs"),
-}
+_DTYPES = {"accuracy": np.uint16, "loss": np.uint32, "seconds": np.float32,
+           "count": np.int64, "float": np.float32}
 FINETUNE_ACCURACY = (finetuning.VAL, finetuning.TEST)
 
 
@@ -76,12 +57,15 @@ class StoreError(ValueError):
 
 
 def images_for(name: str) -> int:
-    """Images behind an accuracy column, by the release's name rule."""
-    return 45_000 if "train" in name else 5_000 if "val" in name else 10_000
+    """Images behind an accuracy metric's counts (45,000 train, 5,000 val, 10,000 test)."""
+    images = metrics.get(name).images
+    if images is None:
+        raise ValueError(f"{name!r} is not an accuracy metric")
+    return images
 
 
 def is_accuracy(name: str) -> bool:
-    return "top" in name
+    return metrics.get(name).kind == "accuracy"
 
 
 def encode_accuracy(name: str, values: np.ndarray) -> np.ndarray:
@@ -128,17 +112,21 @@ def decode_loss(micro: np.ndarray) -> np.ndarray:
 
 
 def encode(name: str, values: np.ndarray) -> np.ndarray:
-    if is_accuracy(name):
+    """Values in their unit (NaN = missing) -> the stored form of the metric's kind."""
+    kind = metrics.get(name).kind
+    if kind == "accuracy":
         return encode_accuracy(name, values)
-    if "loss" in name:
+    if kind == "loss":
         return encode_loss(name, values)
-    return np.asarray(values, dtype=np.float32)
+    return np.asarray(values, dtype=_DTYPES[kind])
 
 
 def decode(name: str, stored: np.ndarray) -> np.ndarray:
-    if is_accuracy(name):
+    """The stored form -> float64 values in the metric's unit (NaN where missing)."""
+    kind = metrics.get(name).kind
+    if kind == "accuracy":
         return decode_accuracy(name, stored)
-    if "loss" in name:
+    if kind == "loss":
         return decode_loss(stored)
     return stored.astype(np.float64)
 
@@ -214,18 +202,14 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
         for name in tqdm(names, desc="writing store", unit="array",
                          disable=None if progress else True):
             values = arrays[name]
-            if name in TRAINING or name in FINETUNE_ACCURACY:
-                stored = encode(name, values)
-            elif name in ("params", "flops"):
-                stored = np.asarray(values, dtype=np.int64)
-            else:
-                stored = np.asarray(values, dtype=np.float32)
+            stored = encode(name, values)
+            shape = metrics.get(name).shape
             chunks = stored.shape
-            if stored.ndim == 3 and name != "signatures":
+            if shape == "curve":
                 chunks = (1, CURVE_CHUNK_MODELS, stored.shape[2])
-            elif stored.ndim == 2 and name in TRAINING:
+            elif shape == "scalar":
                 chunks = (1, stored.shape[1])
-            elif name in FINETUNE_ACCURACY:
+            elif shape == "finetune":
                 chunks = (1, 1, 1, stored.shape[3])
             root.create_array(name, data=stored, chunks=chunks,
                               dimension_names=dimension_names(name))
@@ -253,17 +237,19 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
 def dimension_names(name: str) -> tuple[str, ...]:
     """Named axes of a stored array (Zarr ``dimension_names``, which ``xarray.open_zarr``
     reads); arrays sharing a name share the axis (``seed``, ``model``, ``epoch``)."""
-    if name in BASE_CURVES + EXT_CURVES:
-        return ("seed", "model", "epoch")
-    if name in BASE_SCALARS + EXT_SCALARS + DERIVED:
-        return ("seed", "model")
-    return {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
-            "raw_to_model": ("raw_vector",),
+    fixed = {"model_hash": ("model", "hash_byte"), "arch": ("model", "component"),
+             "raw_to_model": ("raw_vector",), "val_top1_best": ("seed", "model")}
+    if name in fixed:
+        return fixed[name]
+    try:
+        shape = metrics.get(name).shape
+    except ValueError:
+        return ("model",)
+    return {"curve": ("seed", "model", "epoch"), "scalar": ("seed", "model"),
             "signatures": ("stage", "block", "signature_epoch"),
-            finetuning.VAL: ("teacher", "distill_epoch", "finetune_epoch", "model"),
-            finetuning.TEST: ("teacher", "distill_epoch", "finetune_epoch", "model"),
-            finetuning.SIGNATURES: ("teacher", "stage", "block", "distill_epoch"),
-            }.get(name, ("model",))
+            "finetune": ("teacher", "distill_epoch", "finetune_epoch", "model"),
+            "teacher_signatures": ("teacher", "stage", "block", "distill_epoch"),
+            }.get(shape, ("model",))
 
 
 def check_target(path: str | os.PathLike, overwrite: bool) -> None:
@@ -398,33 +384,37 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict
         axes = finetuning.Axes.from_attr(attrs[finetuning.ATTR])
     for name, values in arrays.items():
         shape = np.shape(values)
-        if name in BASE_CURVES + EXT_CURVES:
+        try:
+            metric = metrics.get(name)
+        except ValueError:
+            raise ValueError(f"unknown array {name!r}; allowed: "
+                             f"{', '.join(metrics.describe_names())}") from None
+        if metric.shape == "curve":
             expected = (n_seeds, n, shape[2] if len(shape) == 3 else EPOCHS)
-        elif name in BASE_SCALARS + EXT_SCALARS:
+        elif metric.shape == "scalar":
             expected = (n_seeds, n)
-        elif name in ("params", "flops"):
+        elif metric.shape == "model":
             expected = (n,)
-        elif name.startswith("latency/"):
-            device = name.split("/", 1)[1]
-            if not DEVICE_NAME.match(device):
-                raise ValueError(f"device name {device!r} must match [a-zA-Z0-9-]+")
-            devices.append(device)
+        elif metric.shape == "keyed":
+            key = name.split("/", 1)[1]
+            what = "device name" if metric.name == "latency" else f"{metric.name} key"
+            if not metrics.KEY.match(key):
+                raise ValueError(f"{what} {key!r} must match [a-zA-Z0-9-]+")
+            if metric.name == "latency":
+                devices.append(key)
             expected = (n,)
-        elif name == "signatures":
+        elif metric.shape == "signatures":
             expected = (space.N_STAGES, space.N_BLOCKS, len(attrs.get("signature_epochs", ())))
-        elif name in FINETUNE_ACCURACY:
+        elif metric.shape == "finetune":
             expected = axes.shape
-        elif name == finetuning.SIGNATURES:
+        else:  # teacher_signatures
             expected = axes.signature_shape
-        else:
-            raise ValueError(f"unknown array {name!r}; allowed: {', '.join(TRAINING)}, params, "
-                             f"flops, latency/<device>, signatures, "
-                             f"{', '.join(finetuning.ARRAYS)}")
         if tuple(shape) != expected:
             raise ValueError(f"array {name!r} has shape {tuple(shape)}, expected {expected}")
     epochs = np.shape(arrays["val_top1"])[2]
+    training = [name for name in metrics.names(training=True) if name in arrays]
     missing = {name: int(np.isnan(np.asarray(v, dtype=np.float64)).any(axis=tuple(
-        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in TRAINING}
+        range(2, np.ndim(v)))).sum()) for name, v in arrays.items() if name in training}
     env, per_model = {}, {}
     for seed, columns in dict(attrs.get("env", {})).items():
         if int(seed) not in seeds:
@@ -438,16 +428,19 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict
                               if (code >= 0).any() else "" for name, code, table
                               in zip(columns, codes, strings)}
             per_model[str(seed)] = (codes, {"columns": list(columns), "strings": strings})
-    metrics = {name: dict(zip(("unit", "split", "epoch"), METRICS[name.split("/")[0]]))
-               for name in arrays}
-    for name in metrics:
-        if name in TRAINING or name in FINETUNE_ACCURACY:
-            metrics[name]["encoding"] = (
+    described = {}
+    for name in arrays:
+        metric = metrics.get(name)
+        described[name] = {"unit": metric.unit, "split": metric.description,
+                           "epoch": metric.epochs}
+        if metric.training or metric.shape == "finetune":
+            kind = metric.kind
+            described[name]["encoding"] = (
                 f"uint16 count of {images_for(name):,} images; percent = count * 100 / "
                 f"{images_for(name)}, rounded to 3 decimals; {ACC_MISSING} = missing"
-                if is_accuracy(name) else
+                if kind == "accuracy" else
                 f"uint32 micro-units; value = stored / 1e6; {LOSS_MISSING} = missing"
-                if "loss" in name else "float32 seconds; NaN = missing")
+                if kind == "loss" else "float32 seconds; NaN = missing")
     meta = {key: value for key, value in dict(attrs).items() if key not in ("env",)}
     if axes is not None:
         meta[finetuning.ATTR] = axes.to_attr()
@@ -458,9 +451,9 @@ def _validated_attrs(arrays: dict, attrs: Mapping[str, Any]) -> tuple[dict, dict
         "devices": sorted(devices),
         "env": env,
         "env_per_model": sorted(per_model, key=int),
-        "extended": [name for name in EXT_CURVES + EXT_SCALARS if name in arrays],
+        "extended": [name for name in training if metrics.get(name).part != "base"],
         "missing_models": missing,
-        "metrics": metrics,
+        "metrics": described,
         "created_by": f"blox-gym {__version__}",
         "n_models": space.N_MODELS,
     })
@@ -486,10 +479,11 @@ def open_store(path: str | os.PathLike):
     attrs = dict(root.attrs)
     _check_layout(text, attrs, present)
     seeds, epochs = len(attrs["seeds"]), attrs["epochs"]
-    for name in sorted(set(TRAINING) & present):
+    for name in sorted(set(metrics.names(training=True)) & present):
         shape = tuple(root[name].shape)
-        want = (seeds, space.N_MODELS) + ((epochs,) if name in BASE_CURVES else shape[2:3]
-                                          if name in EXT_CURVES else ())
+        curve = metrics.get(name).shape == "curve"
+        want = (seeds, space.N_MODELS) + ((epochs,) if name == "val_top1" else shape[2:3]
+                                          if curve else ())
         if shape != want:
             raise StoreError(f"{text}: array {name!r} has shape {shape}, but the attrs "
                              f"({seeds} seeds, {epochs} epochs) imply {want}")
@@ -551,7 +545,7 @@ def _check_open_attrs(attrs: dict, where: str) -> None:
     epochs = attrs.get("epochs")
     if not (isinstance(epochs, int) and not isinstance(epochs, bool) and 1 <= epochs <= 10_000):
         raise bad("epochs", "an integer in 1..10000")
-    for key, allowed in (("devices", None), ("extended", EXT_CURVES + EXT_SCALARS),
+    for key, allowed in (("devices", None), ("extended", metrics.names(training=True)),
                          ("env_per_model", None)):
         value = attrs.get(key, [])
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)

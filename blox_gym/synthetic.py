@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from blox_gym import costs, space, store
+from blox_gym import costs, metrics, space, store
 from blox_gym import synthetic_accuracy as accuracy
 from blox_gym import synthetic_curves as curves
 from blox_gym import synthetic_finetune as finetune
@@ -144,16 +144,18 @@ def generate(seed: int = 0, n_seeds: int = 3, progress: bool = True,
 
 
 def _empty_arrays(n_seeds: int, extended_seeds: int) -> dict[str, np.ndarray]:
+    """NaN arrays of every training metric but ``train_time_s`` (timed separately); the
+    extended ones only if some seed carries them.  Accuracy curves are float32 (their grid
+    of 1/45,000 still fits; they are the big arrays), the rest float64."""
     shape = (n_seeds, space.N_MODELS, curves.EPOCHS)
-    arrays = {"val_top1": np.full(shape, np.nan, np.float32),
-              "test_top1": np.full(shape[:2], np.nan)}
-    if extended_seeds:
-        for name in ("train_top1", "train_top5", "val_top5"):
-            arrays[name] = np.full(shape, np.nan, np.float32)
-        for name in ("train_loss", "val_loss"):
-            arrays[name] = np.full(shape, np.nan)
-        for name in ("test_top5", "test_loss"):
-            arrays[name] = np.full(shape[:2], np.nan)
+    arrays = {}
+    for metric in metrics.all_metrics():
+        if not metric.training or metric.name == "train_time_s" or (
+                metric.part != "base" and not extended_seeds):
+            continue
+        curve = metric.shape == "curve"
+        dtype = np.float32 if metric.kind == "accuracy" and curve else np.float64
+        arrays[metric.name] = np.full(shape if curve else shape[:2], np.nan, dtype)
     return arrays
 
 

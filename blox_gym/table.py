@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from blox_gym import finetuning, paths, space, store
+from blox_gym import metrics as _metrics
 
 DEFAULT_NAME = "blox-synthetic-v2.zarr"  # v2: synthetic model 2 (fine-tuning world)
 POINT_READS = 8  # single-model reads of an array before it is loaded whole
@@ -162,10 +163,10 @@ class Table:
         """``stored[name][index]`` (the trailing axes whole) without loading the array."""
         if name not in self._names:
             raise ValueError(f"this table has no {name!r}")
-        whole = self._cache.get((name, index[0]) if name in store.TRAINING + store.DERIVED
-                                else ("static", name))
+        per_seed = name in store.DERIVED or name in _metrics.names(training=True)
+        whole = self._cache.get((name, index[0]) if per_seed else ("static", name))
         if whole is not None:
-            return whole[index[1:] if name in store.TRAINING + store.DERIVED else index]
+            return whole[index[1:] if per_seed else index]
         directory = store.local_dir(self.path)
         if directory is not None:
             from blox_gym import zarr_local
@@ -192,7 +193,7 @@ class Table:
 
     def load(self, metrics: str = "base") -> "Table":
         """Load every seed of the ``"base"`` or ``"all"`` training metrics into memory now."""
-        names = store.BASE_CURVES + store.BASE_SCALARS
+        names = _metrics.names(training=True, part="base")
         if metrics == "all":
             names += tuple(self.extended)
         elif metrics != "base":
@@ -274,23 +275,32 @@ class Table:
         """
         if name.startswith("latency/"):
             return self.latency(np.arange(space.N_MODELS), name.split("/", 1)[1])
-        if name not in store.TRAINING:
-            raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(store.TRAINING)}")
+        metric = _training_metric(name)
         if best is None:
-            best = store.is_accuracy(name)
+            best = metric.best_by_default
         key = ("column", name, epoch, best, seed)
         if key not in self._cache:
-            everything = np.arange(space.N_MODELS)
-            if name in store.BASE_SCALARS + store.EXT_SCALARS:
-                values = self._scalar(name, everything, seed)
-            elif name == "train_time_s":
-                values = self.train_time(everything, epoch, seed)
-            else:
-                values = self._curve(name, everything, epoch, best, seed,
-                                     lowest=not store.is_accuracy(name))
+            values = self.metric(name, np.arange(space.N_MODELS), epoch, best, seed)
             values.flags.writeable = False
             self._cache[key] = values
         return self._cache[key]
+
+    def metric(self, name: str, models, epoch: int | None = None, best: bool | None = None,
+               seed=0):
+        """Any training metric of :mod:`blox_gym.metrics` by name, in its unit.
+
+        Curves: the value at ``epoch`` (default the last), or the best over the first
+        ``epoch`` epochs if ``best`` (highest accuracy, lowest loss; the default for
+        accuracies).  Scalars ignore ``epoch`` and ``best``, except ``train_time_s``, which
+        scales linearly to ``epoch`` epochs.
+        """
+        metric = _training_metric(name)
+        if name == "train_time_s":
+            return self.train_time(models, epoch, seed)
+        if metric.shape == "scalar":
+            return self._scalar(name, models, seed)
+        best = metric.best_by_default if best is None else best
+        return self._curve(name, models, epoch, best, seed, lowest=not metric.higher_is_better)
 
     def val_acc(self, models, epoch: int | None = None, best: bool = True, seed=0):
         """Validation top-1 (percent): the best over the first ``epoch`` epochs if ``best``,
@@ -325,13 +335,15 @@ class Table:
         return float(values[0]) if single else values
 
     def train_acc(self, models, epoch=None, best=True, seed=0):
-        """Running training top-1 (percent), extended data."""
+        """Running training top-1 (percent, 45,000 augmented images), extended data."""
         return self._curve("train_top1", models, epoch, best, seed)
 
     def train_top5(self, models, epoch=None, best=True, seed=0):
+        """Running training top-5 (percent, 45,000 augmented images), extended data."""
         return self._curve("train_top5", models, epoch, best, seed)
 
     def val_top5(self, models, epoch=None, best=True, seed=0):
+        """Validation top-5 (percent, 5,000 images), extended data."""
         return self._curve("val_top5", models, epoch, best, seed)
 
     def train_loss(self, models, epoch=None, best=False, seed=0):
@@ -343,9 +355,11 @@ class Table:
         return self._curve("val_loss", models, epoch, best, seed, lowest=True)
 
     def test_loss(self, models, seed=0):
+        """Test cross-entropy (10,000 images) with the best-validation weights, extended data."""
         return self._scalar("test_loss", models, seed)
 
     def test_top5(self, models, seed=0):
+        """Test top-5 (percent, 10,000 images) with the best-validation weights, extended data."""
         return self._scalar("test_top5", models, seed)
 
     # ------------------------------------------------------------ static information
@@ -514,7 +528,7 @@ class Table:
         mid = int(ids[0])
         si = self._seed_index(seed)
         info: dict[str, Any] = {}
-        for name in store.TRAINING:
+        for name in _metrics.names(training=True):
             if name in self._names:
                 values = store.decode(name, self._row(name, si, mid))
                 info[name] = values.tolist() if np.ndim(values) else _scalar_value(name, values)
@@ -533,7 +547,7 @@ class Table:
     def curve(self, models, metric: str = "val_top1", seed=0) -> np.ndarray:
         """A metric at every epoch: ``(epochs,)`` for one model, ``(n, epochs)`` for many
         (percent or cross-entropy; NaN where missing)."""
-        curves = store.BASE_CURVES + store.EXT_CURVES
+        curves = _metrics.names(shape="curve")
         if metric not in curves:
             raise ValueError(f"{metric!r} has no curve; curves: {', '.join(curves)}")
         ids, single = self.ids(models)
@@ -544,7 +558,7 @@ class Table:
     def summary_metrics(self) -> list[str]:
         """The per-model training summaries this table holds: best ``val_top1`` (over all
         epochs), then the after-training scalars (``test_top1``, ``train_time_s``, ...)."""
-        return ["val_top1"] + [n for n in store.BASE_SCALARS + store.EXT_SCALARS if n in self._names]
+        return ["val_top1"] + [n for n in _metrics.names(shape="scalar") if n in self._names]
 
     def _summary(self, name: str, ids: np.ndarray, seed) -> np.ndarray:
         if name == "val_top1":
@@ -590,9 +604,9 @@ class Table:
 
         ids = (np.arange(space.N_MODELS) if models is None
                else np.atleast_1d(self.ids(models)[0]))
-        curves = store.BASE_CURVES + store.EXT_CURVES
+        curves = _metrics.names(shape="curve")
         if metrics == "base":
-            names = list(store.BASE_CURVES)
+            names = list(_metrics.names(shape="curve", part="base"))
         elif metrics == "all":
             names = [n for n in curves if n in self._names]
         elif isinstance(metrics, (list, tuple)) and all(m in curves for m in metrics):
@@ -629,6 +643,13 @@ class Table:
         scores = self.val_acc(everything, seed=seed) if by == "val" else self.test_acc(everything, seed)
         order = np.lexsort((everything, -np.nan_to_num(scores, nan=-np.inf)))
         return order[:k]
+
+
+def _training_metric(name: str) -> _metrics.Metric:
+    allowed = _metrics.names(training=True)
+    if name not in allowed:
+        raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(allowed)}")
+    return _metrics.get(name)
 
 
 def nan_mean(per_seed) -> np.ndarray:

@@ -13,23 +13,24 @@ and ``state.pt`` (a plain torch state dict, loadable with ``weights_only=True``)
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
 
 from blox_gym.paths import atomic_write
+from blox_gym.registry import Registry
 from predictors.encodings import model_ids
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = "blox-gym-predictor"
 FORMAT_VERSION = 1
-_REGISTRY: dict[str, "str | type[Predictor]"] = {}
 
 
 def check_number(name: str, value, kind: type | tuple[type, ...], low: float,
@@ -108,6 +109,8 @@ class Predictor(ABC):
         folder.mkdir(parents=True, exist_ok=True)
         config = {"format": FORMAT, "version": FORMAT_VERSION, "name": self.name,
                   "kwargs": self.config()}
+        import torch
+
         state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
         atomic_write(folder / "state.pt", lambda tmp: torch.save(state, tmp))
         atomic_write(folder / "config.json",
@@ -128,38 +131,29 @@ class Predictor(ABC):
         return f"<{type(self).__name__} {self.name!r}({args}){'' if self.fitted else ' unfitted'}>"
 
 
+REGISTRY: Registry[Predictor] = Registry("predictor", Predictor)
+
+
 def register(name: str, entry_point: str | type[Predictor]) -> None:
-    """Make ``make(name)`` build ``entry_point``: a :class:`Predictor` subclass, or
-    ``"module:Class"``, imported on first use (so ``import predictors`` stays light)."""
-    if name in _REGISTRY:
-        raise ValueError(f"predictor name {name!r} is already registered")
-    if not isinstance(entry_point, str) and getattr(entry_point, "name", None) != name:
-        raise ValueError(f"{entry_point!r} must have the class attribute name = {name!r}")
-    _REGISTRY[name] = entry_point
+    """Make ``make(name)`` build ``entry_point``: a :class:`Predictor` subclass whose class
+    attribute ``name`` is ``name``, or ``"module:Class"``, imported on first use (so
+    ``import predictors`` stays light).  Registering the same entry point again does nothing."""
+    REGISTRY.register(name, entry_point)
 
 
 def predictor_class(name: str) -> type[Predictor]:
     """The class registered as ``name``."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown predictor {name!r}; available: {', '.join(available())}")
-    entry = _REGISTRY[name]
-    if isinstance(entry, str):
-        module, _, attribute = entry.partition(":")
-        entry = getattr(importlib.import_module(module), attribute)
-        if entry.name != name:
-            raise ValueError(f"{_REGISTRY[name]} has name {entry.name!r}, registered as {name!r}")
-        _REGISTRY[name] = entry
-    return entry
+    return REGISTRY.load(name)
 
 
 def available() -> list[str]:
     """Names accepted by :func:`make`, sorted."""
-    return sorted(_REGISTRY)
+    return REGISTRY.available()
 
 
 def make(name: str, **kwargs) -> Predictor:
     """A new, unfitted predictor ``name`` built with ``kwargs``."""
-    return predictor_class(name)(**kwargs)
+    return REGISTRY.make(name, **kwargs)
 
 
 def load(path: str | os.PathLike, device: str | None = None) -> Predictor:
@@ -173,6 +167,8 @@ def load(path: str | os.PathLike, device: str | None = None) -> Predictor:
     if device is not None:
         kwargs["device"] = device
     predictor = make(config["name"], **kwargs)
+    import torch
+
     predictor.load_state_dict(torch.load(folder / "state.pt", weights_only=True,
                                          map_location="cpu"))
     return predictor

@@ -17,11 +17,11 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from blox_gym import costs, space
 
-if TYPE_CHECKING:  # torch-geometric is imported by the graph functions only: it is slow to load
+if TYPE_CHECKING:  # torch and torch-geometric are imported on use only: they are slow to load
+    import torch
     from torch_geometric.data import Batch, Data
 
 N_NODES = space.N_NODES + 1  # the 11 graph nodes and the global node 0
@@ -131,6 +131,8 @@ def graph_tables() -> tuple[np.ndarray, np.ndarray]:
 
 def node_features(classes) -> torch.Tensor:
     """One-hot node features ``(..., 15)`` float32 of node classes (0 = all zeros)."""
+    import torch
+
     table = torch.cat([torch.zeros(1, N_NODE_FEATURES), torch.eye(N_NODE_FEATURES)])
     return table[torch.as_tensor(np.asarray(classes, dtype=np.int64))]
 
@@ -157,6 +159,7 @@ def graph_data(model: int) -> Data:
 
 def graph_batch(archs) -> Batch:
     """The BRP-NAS graphs of ``archs`` as one torch-geometric :class:`Batch` (fast path)."""
+    import torch
     from torch_geometric.data import Batch
 
     ids = model_ids(archs)

@@ -9,29 +9,21 @@ For each training size ``n`` every predictor is fitted on the first ``n`` pool m
 (training sets are nested) with seed ``seed + t`` and scored on the test set with
 :func:`predictors.metrics.evaluate`.
 
-``blox-gym predictors bench`` runs it from the command line: :func:`add_bench_arguments`
-and :func:`run_bench` (or :func:`bench_main`).
+``blox-gym predictors bench`` (:mod:`blox_gym.commands.predictors_bench`) runs it from the
+command line.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import datetime, timezone
-from importlib import metadata
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from blox_gym import space
-from blox_gym.paths import atomic_write
 from predictors.base import available, make
 from predictors.metrics import evaluate
 
@@ -40,8 +32,6 @@ TEST_SIZE = 200
 TRIALS = 10
 METRICS = ("kendall_tau", "spearman", "pearson", "mae", "rmse", "precision_at_10",
            "precision_at_20")
-VERSIONED = ("numpy", "scipy", "pandas", "pyarrow", "torch", "torch-geometric", "matplotlib",
-             "blox-gym")
 
 
 def default_predictors() -> list[str]:
@@ -184,124 +174,7 @@ def plot(results: pd.DataFrame, title: str, path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
-def versions() -> dict[str, str]:
-    """Python and the package versions behind a run."""
-    found = {"python": platform.python_version()}
-    for package in VERSIONED:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = _module_version(package)
-    return found
+def __getattr__(name: str):  # the command-line functions that moved to blox_gym.commands
+    from blox_gym.commands.legacy import moved
 
-
-def _module_version(package: str) -> str:
-    module = {"blox-gym": "blox_gym", "torch-geometric": "torch_geometric"}.get(package, package)
-    try:
-        return str(__import__(module).__version__)
-    except (ImportError, AttributeError):
-        return "not installed"
-
-
-# ------------------------------------------------------------------ command line
-
-def add_bench_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the ``predictors bench`` options to ``parser``."""
-    parser.add_argument("--predictors", nargs="+", metavar="NAME",
-                        help=f"predictors to evaluate (default: all but ensemble; "
-                             f"available: {', '.join(available())})")
-    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES), metavar="N",
-                        help="training-set sizes (default: NASLib's 11 sizes, 5..1000)")
-    parser.add_argument("--trials", type=int, default=TRIALS, help="trials (default 10)")
-    parser.add_argument("--test-size", default=str(TEST_SIZE),
-                        help="test models per trial, or 'all' for all remaining (default 200)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--threads", type=int,
-                        help="torch threads per worker (default: CPUs / jobs)")
-    parser.add_argument("--data", help="table path or URL (default: the default table)")
-    parser.add_argument("--target", default="val_top1",
-                        help="training metric to predict, best over epochs (default val_top1), "
-                             "or latency/<device> (only the measured models are drawn)")
-    parser.add_argument("--seed", type=int, default=0, help="protocol seed (default 0)")
-    parser.add_argument("--kwargs", default="{}", metavar="JSON",
-                        help='constructor arguments per predictor, e.g. \'{"gcn": {"epochs": 50}}\'')
-    parser.add_argument("--out", required=True, help="output folder")
-    return parser
-
-
-def _predictor_kwargs(args, table) -> dict[str, dict[str, Any]]:
-    try:
-        extra = json.loads(args.kwargs)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"--kwargs is not valid JSON ({err}): {args.kwargs!r}") from None
-    if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
-        raise ValueError(f"--kwargs must map predictor names to objects, got {args.kwargs!r}")
-    names = args.predictors or default_predictors()
-    unknown = [n for n in list(names) + list(extra) if n not in available()]
-    if unknown:
-        raise ValueError(f"unknown predictor(s) {unknown}; available: {', '.join(available())}")
-    chosen = {name: dict(extra.get(name, {})) for name in names}
-    if "linear_signatures" in chosen and "signatures" not in chosen["linear_signatures"]:
-        if table.signature_epochs:
-            chosen["linear_signatures"]["signatures"] = table.signatures().tolist()
-        elif args.predictors:
-            raise ValueError("linear_signatures needs block signatures and this table has "
-                             "none; pass them with --kwargs or choose other predictors")
-        else:
-            print("note: the table has no block signatures; skipping linear_signatures",
-                  file=sys.stderr)
-            del chosen["linear_signatures"]
-    return chosen
-
-
-def run_bench(args: argparse.Namespace) -> int:
-    """Run the protocol as ``args`` say and write results, summary, sidecar and plot."""
-    from blox_gym.table import open_table
-
-    table = open_table(args.data)
-    chosen = _predictor_kwargs(args, table)
-    test_size = None if args.test_size == "all" else _int(args.test_size, "--test-size")
-    targets = table.column(args.target)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc)
-    results = run_protocol(targets, chosen, args.sizes, args.trials, test_size, args.seed,
-                           args.jobs, args.threads)
-    finished = datetime.now(timezone.utc)
-    atomic_write(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
-    atomic_write(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
-    atomic_write(out / "summary.csv", lambda tmp: summarise(results).to_csv(tmp, index=False))
-    config = {"predictors": chosen, "sizes": list(args.sizes), "trials": args.trials,
-              "test_size": args.test_size, "seed": args.seed, "jobs": args.jobs,
-              "threads": args.threads, "target": args.target,
-              "table": {"path": table.path, "label": table.label, "source": table.source}}
-    sidecar = {"config": config, "versions": versions(), "cpus": os.cpu_count(),
-               "platform": platform.platform(), "started": started.isoformat(),
-               "finished": finished.isoformat(),
-               "wall_s": (finished - started).total_seconds(), "command": sys.argv}
-    atomic_write(out / "results.json",
-                 lambda tmp: Path(tmp).write_text(json.dumps(sidecar, indent=1) + "\n"))
-    title = f"Kendall tau of {args.target} predictions: {table.label}"
-    atomic_write(out / "kendall_tau.png", lambda tmp: plot(results, title, tmp))
-    print(f"wrote results.csv, results.parquet, summary.csv, results.json and "
-          f"kendall_tau.png to {out}")
-    return 0
-
-
-def _int(text: str, option: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{option} must be an int or 'all', got {text!r}") from None
-
-
-def bench_main(argv: Sequence[str] | None = None) -> int:
-    """``blox-gym predictors bench`` as a standalone entry point."""
-    parser = add_bench_arguments(argparse.ArgumentParser(
-        prog="blox-gym predictors bench", description="Evaluate predictors with NASLib's protocol."))
-    args = parser.parse_args(argv)
-    try:
-        return run_bench(args)
-    except ValueError as err:
-        print(f"blox-gym: error: {err}", file=sys.stderr)
-        return 2
+    return moved(__name__, name)

@@ -150,10 +150,14 @@ def test_study_writes_results_and_figure(ft_table, tmp_path):
 
 
 def test_search_options_wrap_the_agent():
-    from agents.runner import add_search_arguments, blockwise_settings
     import argparse
 
-    args = add_search_arguments(argparse.ArgumentParser()).parse_args(
+    from agents.runner import blockwise_settings
+    from blox_gym.commands import search
+
+    parser = argparse.ArgumentParser()
+    search.add_arguments(parser)
+    args = parser.parse_args(
         ["--agent", "lana", "--out", "x", "--teacher", "M1", "--finetune-epochs", "10"])
     agent, settings = blockwise_settings(args.agent, {"refit": 0}, args.teacher,
                                          args.distill_epochs, args.finetune_epochs)
@@ -167,6 +171,6 @@ def test_search_options_wrap_the_agent():
 def test_study_command_is_registered():
     from blox_gym import cli
 
-    run_command, args = cli._delegated(["study", "iterative", "--seeds", "2", "--out", "d"])
+    run_command, args = cli.command(["study", "iterative", "--seeds", "2", "--out", "d"])
     assert run_command.__module__ == "blox_gym.commands.study"
     assert (args.name, args.seeds, args.out, args.budget) == ("iterative", 2, "d", 100.0)

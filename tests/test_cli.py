@@ -95,3 +95,35 @@ def test_predictors_bench(capsys, structured_store, tmp_path):
     code, _, err = run(capsys, "predictors", "bench", "--predictors", "oracle", "--out",
                        str(tmp_path), "--data", structured_store[0])
     assert code == 2 and "unknown predictor" in err
+
+
+def test_help_lists_every_command_without_importing_it(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0
+    for words in cli.DELEGATED:
+        assert words[0] in out
+    with pytest.raises(SystemExit):
+        cli.main(["data", "--help"])
+    out = capsys.readouterr().out
+    assert all(w[1] in out for w in cli.DELEGATED if w[0] == "data")
+
+
+def test_deprecated_command_functions_forward_with_a_warning(structured_store, tmp_path, capsys):
+    import argparse
+
+    from agents import report, runner
+    from predictors import protocol
+
+    with pytest.warns(DeprecationWarning, match="blox_gym.commands.search.parse_settings"):
+        assert runner.parse_settings(["population=32"]) == {"population": 32}
+    with pytest.warns(DeprecationWarning):
+        parser = report.add_report_arguments(argparse.ArgumentParser())
+    assert parser.parse_args(["d", "--out", "f.png"]).unit == "models"
+    with pytest.warns(DeprecationWarning):
+        assert protocol.bench_main(["--data", structured_store[0], "--out", str(tmp_path),
+                                    "--test-size", "many"]) == 2
+    assert "--test-size must be an int or 'all'" in capsys.readouterr().err
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        runner.nothing

@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from blox_gym import demo
+from blox_gym.commands import demo
 
 
 def test_demo_on_a_small_budget(structured_store, tmp_path, monkeypatch, capsys):
@@ -11,7 +11,7 @@ def test_demo_on_a_small_budget(structured_store, tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(demo, "DEMO_AGENTS", {"rea": {}, "sb3:NoSuchAlgo": {}})
     monkeypatch.setattr(demo, "missing", lambda agent: "not here" if "NoSuch" in agent else None)
     args = SimpleNamespace(data=structured_store[0], out=str(tmp_path), seed=0)
-    assert demo.main(args) == 0
+    assert demo.run(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("table: structured-test-table (test)")
     assert "sb3:NoSuchAlgo: skipped (not here)" in out and "| rea | paper | 2 |" in out

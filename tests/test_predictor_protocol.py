@@ -10,7 +10,12 @@ from scipy import stats
 
 from blox_gym import space
 from blox_gym.table import Table
+from blox_gym import cli
 from predictors import metrics, protocol
+
+
+def bench(argv):
+    return cli.main(["predictors", "bench", *argv])
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
@@ -92,7 +97,7 @@ def test_run_protocol_errors(kwargs, message):
 
 def test_bench_main_writes_results(structured_store, tmp_path):
     out = tmp_path / "bench"
-    code = protocol.bench_main(["--data", structured_store[0], "--predictors", "additive", "params",
+    code = bench(["--data", structured_store[0], "--predictors", "additive", "params",
                                 "--sizes", "5", "20", "--trials", "2", "--test-size", "30",
                                 "--out", str(out)])
     assert code == 0
@@ -109,9 +114,9 @@ def test_bench_main_writes_results(structured_store, tmp_path):
 
 def test_bench_errors(structured_store, tmp_path, capsys):
     base = ["--data", structured_store[0], "--out", str(tmp_path)]
-    assert protocol.bench_main(base + ["--predictors", "linear_signatures"]) == 2
+    assert bench(base + ["--predictors", "linear_signatures"]) == 2
     assert "has none" in capsys.readouterr().err
-    assert protocol.bench_main(base + ["--kwargs", "{bad"]) == 2
+    assert bench(base + ["--kwargs", "{bad"]) == 2
     assert "--kwargs is not valid JSON" in capsys.readouterr().err
-    assert protocol.bench_main(base + ["--test-size", "many"]) == 2
+    assert bench(base + ["--test-size", "many"]) == 2
     assert "--test-size must be an int or 'all'" in capsys.readouterr().err

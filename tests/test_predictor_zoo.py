@@ -57,8 +57,9 @@ def test_registry():
         predictors.make("xgb")
     with pytest.raises(TypeError):
         predictors.make("gcn", hiden=3)
-    with pytest.raises(ValueError, match="'gcn' is already registered"):
-        predictors.register("gcn", "predictors.gnn:GCNPredictor")
+    predictors.register("gcn", "predictors.gnn:GCNPredictor")  # the same again: nothing
+    with pytest.raises(ValueError, match="'gcn' is already registered as predictors.gnn:GCN"):
+        predictors.register("gcn", "predictors.gnn:GINPredictor")
     with pytest.raises(ValueError, match="must have the class attribute name = 'mine'"):
         predictors.register("mine", predictors.predictor_class("gcn"))
 

@@ -9,6 +9,7 @@ import pytest
 
 from agents import report
 from agents.runner import COLUMNS, _write_seed
+from blox_gym.commands import report as report_command
 
 TABLE = {"label": "hand-made (SYNTHETIC surrogate, not measured)", "top1%_test": 75.0,
          "top0.1%_test": 76.0}
@@ -83,9 +84,9 @@ def test_report_command_writes_figure_and_summary(tmp_path, capsys):
                     for c in COLUMNS}
             _write_seed(folder, int(seed), {"rows": full, "wall_s": 1.0, "cpu_s": 1.0})
     parser = argparse.ArgumentParser()
-    report.add_report_arguments(parser)
+    report_command.add_arguments(parser)
     out = tmp_path / "figs" / "anytime.png"
-    assert report.run_report(parser.parse_args([str(tmp_path), "--out", str(out)])) == 0
+    assert report_command.run(parser.parse_args([str(tmp_path), "--out", str(out)])) == 0
     assert out.stat().st_size > 10_000
     summary = pd.read_csv(out.with_suffix(".csv"))
     assert summary["agent"].tolist() == ["a", "b"]

@@ -9,6 +9,7 @@ import pytest
 
 from agents import runner
 from agents.runner import COLUMNS, run_experiment, seed_times
+from blox_gym.commands import search
 
 
 def run(store, out, **kwargs):
@@ -96,19 +97,19 @@ def test_bad_arguments(structured_store, tmp_path):
         run(structured_store, tmp_path, seeds=[1, 1])
     with pytest.raises(ValueError, match="seed 5 is not in the table; available: \\[0\\]"):
         run(structured_store, tmp_path, train_seed=5)
-    assert runner.parse_settings(["population=32", "device=gpu-a"]) == {
+    assert search.parse_settings(["population=32", "device=gpu-a"]) == {
         "population": 32, "device": "gpu-a"}
     with pytest.raises(ValueError, match="'population' must look like KEY=VALUE"):
-        runner.parse_settings(["population"])
+        search.parse_settings(["population"])
 
 
 def test_search_command(structured_store, tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    runner.add_search_arguments(parser)
+    search.add_arguments(parser)
     args = parser.parse_args(["--agent", "random", "--budget", "5", "--seeds", "2", "--data",
                               structured_store[0], "--out", str(tmp_path), "--set",
                               "stall_limit=50"])
-    assert runner.run_search(args) == 0
+    assert search.run(args) == 0
     out = capsys.readouterr().out
     assert "| random | paper | 2 |" in out and "structured-test-table" in out
     assert len(list((tmp_path / "random").glob("seed-*.parquet"))) == 2

@@ -11,14 +11,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blox_gym import space, store
+from blox_gym import metrics, space
 from blox_gym.core import UNITS, Budget
 from blox_gym.table import Table, open_table
 
 OBS_MODES = ("multidiscrete", "onehot", "dict")
-#: Metrics an agent may optimise: the training curves of the validation and training splits.
-#: Test metrics are never shown to agents; ``train_time_s`` is the cost, not a metric.
-METRICS = ("val_top1", "val_top5", "val_loss", "train_top1", "train_top5", "train_loss")
+
+
+def agent_metrics() -> tuple[str, ...]:
+    """Metrics an agent may optimise: the visible training curves of :mod:`blox_gym.metrics`
+    (validation first, losses last).  Test metrics are never visible; ``train_time_s`` is
+    the cost, not a metric."""
+    return tuple(sorted(metrics.names(shape="curve", visible=True), key=lambda name: (
+        metrics.get(name).split != "val", metrics.get(name).kind == "loss", name)))
+
+
+METRICS = agent_metrics()  # the built-in ones; agent_metrics() also sees metrics added later
 HW_COSTS = ("latency", "flops", "params")
 CONSTRAINT_MODES = ("mask", "penalty")
 SEED_MODES = ("random", "episode")
@@ -161,7 +169,9 @@ class Oracle:
         f, table = self.fidelity, self.table
         self.val = np.stack([table.column("val_top1", f, True, s) for s in self.seeds])
         metric = np.stack([table.column(self.metric, f, True, s) for s in self.seeds])
-        self.score = metric / 100 if store.is_accuracy(self.metric) else -metric
+        declared = metrics.get(self.metric)  # higher score = better: accuracy / 100, -loss
+        self.score = (metric / 100 if declared.kind == "accuracy"
+                      else metric if declared.higher_is_better else -metric)
         self.seconds = np.stack([table.column("train_time_s", seed=s) * f / self.epochs
                                  for s in self.seeds])
         self.epoch_cost = (f / self.epochs, float(f))  # models, epochs per charged evaluation
@@ -206,11 +216,12 @@ class Oracle:
 
 
 def _check_metric(metric: str, table: Table) -> str:
-    if isinstance(metric, str) and metric.startswith("test"):
+    allowed = agent_metrics()
+    if isinstance(metric, str) and metric in metrics.names(visible=False):
         raise ValueError(f"metric {metric!r} is a test metric: agents must never see test "
-                         f"metrics; allowed: {', '.join(METRICS)}")
-    check_choice("metric", metric, METRICS)
+                         f"metrics; allowed: {', '.join(allowed)}")
+    check_choice("metric", metric, allowed)
     if metric != "val_top1" and metric not in table.extended:
         raise ValueError(f"metric {metric!r} is not in this table; available: val_top1"
-                         f"{''.join(', ' + m for m in table.extended if m in METRICS)}")
+                         f"{''.join(', ' + m for m in table.extended if m in allowed)}")
     return metric

@@ -24,23 +24,23 @@ import re
 from pathlib import PurePath
 from typing import NamedTuple
 
-from blox_gym import store
+from blox_gym import metrics, store
 from blox_gym.formats.errors import FormatError, shown
 from blox_gym.formats.header import DATASET
 
-BASE = ("model_hash", "val_top1", "test_top1", "train_time_s")
-EXT = ("model_hash", "train_top1", "train_loss", "train_top5", "val_loss", "val_top5",
-       "test_loss", "test_top5")
-INFO = ("model_hash", "params", "flops", "arch_vec")
+BASE = ("model_hash",) + metrics.names(part="base")
+EXT = ("model_hash",) + metrics.names(part="ext")
+INFO = ("model_hash",) + metrics.names(part="info") + ("arch_vec",)
 ENV = ("model_hash",) + store.ENV_KEYS
-BENCH = ("model_hash", "latency")
+BENCH = ("model_hash",) + metrics.names(part="bench")
 
+_RELEASE_KIND = {"accuracy": "acc", "loss": "float", "seconds": "int", "count": "int",
+                 "float": "float"}  # metric kind -> value kind of a release column
 KIND = {
-    "model_hash": "hash", "arch_vec": "arch", "val_top1": "acc_list", "test_top1": "acc",
-    "train_time_s": "int", "train_top1": "acc_list", "train_loss": "float_list",
-    "train_top5": "acc_list", "val_loss": "float_list", "val_top5": "acc_list",
-    "test_loss": "float", "test_top5": "acc", "params": "int", "flops": "int",
-    "latency": "float", **{key: "str" for key in store.ENV_KEYS},
+    "model_hash": "hash", "arch_vec": "arch",
+    **{m.name: _RELEASE_KIND[m.kind] + ("_list" if m.shape == "curve" else "")
+       for m in metrics.all_metrics() if m.part is not None},
+    **{key: "str" for key in store.ENV_KEYS},
 }
 
 # part -> (stem pattern, dataset_type, columns); the pattern's group is the seed or device
@@ -125,5 +125,9 @@ def extra_fields(stem: Stem, epochs: int | None = None) -> dict:
 
 
 def rounding(name: str) -> int | None:
-    """Decimals that the pickle and CSV writers round a column to: 3 (``top``), 6 (``loss``)."""
-    return 3 if "top" in name else 6 if "loss" in name else None
+    """Decimals that the pickle and CSV writers round a column to (3 for accuracies, 6 for
+    losses, as the metric registry says), or ``None``."""
+    try:
+        return metrics.get(name).decimals
+    except ValueError:  # hashes, architectures, environment strings
+        return None

@@ -8,6 +8,7 @@ from the finished seeds.
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
@@ -22,14 +23,15 @@ DEMO_AGENTS = {
 
 
 def missing(agent: str) -> str | None:
-    """Why ``agent`` cannot run here, or ``None``."""
+    """Why ``agent`` cannot run here (a package it imports is not installed), or ``None``."""
     import agents
-    from importlib.util import find_spec
 
-    if agent == "brp_nas" and find_spec("predictors.base") is None:
-        return "the predictor zoo (predictors/) is not installed"
-    if agent.startswith("sb3:") and not agents.has_sb3():
-        return "agents/sb3.py or stable-baselines3 is not installed"
+    if agent.startswith(agents.SB3_PREFIX) and not agents.has_sb3():
+        return "stable-baselines3 or sb3-contrib is not installed"
+    try:
+        agents.make(agent, **DEMO_AGENTS.get(agent, {}))
+    except ImportError as err:
+        return f"{err.name or err} is not installed"
     return None
 
 
@@ -38,7 +40,7 @@ def tour(table) -> None:
     import numpy as np
 
     from blox_gym import costs, space
-    from blox_gym.cli import print_rows
+    from blox_gym.commands._text import print_rows
 
     arch = [[[0], [1, 1, 1, 1]], [[1], [1, 1, 0, 0]], [[0], [0, 1, 1, 0]]]
     mid = space.model_id(arch)
@@ -57,7 +59,13 @@ def tour(table) -> None:
                 for i in table.top(5)], ["model", "best val %", "test %", "params"])
 
 
-def main(args) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
+    parser.add_argument("--out", default="blox-gym-demo", help="folder for the demo's outputs")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
     from agents import report
     from agents.runner import run_experiment
     from blox_gym.table import open_table

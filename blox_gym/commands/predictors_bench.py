@@ -1,0 +1,108 @@
+"""``blox-gym predictors bench``: evaluate accuracy predictors with NASLib's protocol."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from blox_gym.paths import atomic_write
+from blox_gym.versions import versions
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from predictors import available
+    from predictors.protocol import SIZES, TEST_SIZE, TRIALS
+
+    parser.add_argument("--predictors", nargs="+", metavar="NAME",
+                        help=f"predictors to evaluate (default: all but ensemble; "
+                             f"available: {', '.join(available())})")
+    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES), metavar="N",
+                        help="training-set sizes (default: NASLib's 11 sizes, 5..1000)")
+    parser.add_argument("--trials", type=int, default=TRIALS, help="trials (default 10)")
+    parser.add_argument("--test-size", default=str(TEST_SIZE),
+                        help="test models per trial, or 'all' for all remaining (default 200)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads per worker (default: CPUs / jobs)")
+    parser.add_argument("--data", help="table path or URL (default: the default table)")
+    parser.add_argument("--target", default="val_top1",
+                        help="training metric to predict, best over epochs (default val_top1), "
+                             "or latency/<device> (only the measured models are drawn)")
+    parser.add_argument("--seed", type=int, default=0, help="protocol seed (default 0)")
+    parser.add_argument("--kwargs", default="{}", metavar="JSON",
+                        help='constructor arguments per predictor, e.g. \'{"gcn": {"epochs": 50}}\'')
+    parser.add_argument("--out", required=True, help="output folder")
+
+
+def _predictor_kwargs(args: argparse.Namespace, table) -> dict[str, dict[str, Any]]:
+    from predictors import available
+    from predictors.protocol import default_predictors
+
+    try:
+        extra = json.loads(args.kwargs)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--kwargs is not valid JSON ({err}): {args.kwargs!r}") from None
+    if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
+        raise ValueError(f"--kwargs must map predictor names to objects, got {args.kwargs!r}")
+    names = args.predictors or default_predictors()
+    unknown = [n for n in list(names) + list(extra) if n not in available()]
+    if unknown:
+        raise ValueError(f"unknown predictor(s) {unknown}; available: {', '.join(available())}")
+    chosen = {name: dict(extra.get(name, {})) for name in names}
+    if "linear_signatures" in chosen and "signatures" not in chosen["linear_signatures"]:
+        if table.signature_epochs:
+            chosen["linear_signatures"]["signatures"] = table.signatures().tolist()
+        elif args.predictors:
+            raise ValueError("linear_signatures needs block signatures and this table has "
+                             "none; pass them with --kwargs or choose other predictors")
+        else:
+            print("note: the table has no block signatures; skipping linear_signatures",
+                  file=sys.stderr)
+            del chosen["linear_signatures"]
+    return chosen
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the protocol as ``args`` say and write results, summary, sidecar and plot."""
+    from blox_gym.table import open_table
+    from predictors.protocol import plot, run_protocol, summarise
+
+    table = open_table(args.data)
+    chosen = _predictor_kwargs(args, table)
+    test_size = None if args.test_size == "all" else _int(args.test_size, "--test-size")
+    targets = table.column(args.target)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    results = run_protocol(targets, chosen, args.sizes, args.trials, test_size, args.seed,
+                           args.jobs, args.threads)
+    finished = datetime.now(timezone.utc)
+    atomic_write(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
+    atomic_write(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
+    atomic_write(out / "summary.csv", lambda tmp: summarise(results).to_csv(tmp, index=False))
+    config = {"predictors": chosen, "sizes": list(args.sizes), "trials": args.trials,
+              "test_size": args.test_size, "seed": args.seed, "jobs": args.jobs,
+              "threads": args.threads, "target": args.target,
+              "table": {"path": table.path, "label": table.label, "source": table.source}}
+    sidecar = {"config": config, "versions": versions(), "cpus": os.cpu_count(),
+               "started": started.isoformat(), "finished": finished.isoformat(),
+               "wall_s": (finished - started).total_seconds(), "command": sys.argv}
+    atomic_write(out / "results.json",
+                 lambda tmp: Path(tmp).write_text(json.dumps(sidecar, indent=1) + "\n"))
+    title = f"Kendall tau of {args.target} predictions: {table.label}"
+    atomic_write(out / "kendall_tau.png", lambda tmp: plot(results, title, tmp))
+    print(f"wrote results.csv, results.parquet, summary.csv, results.json and "
+          f"kendall_tau.png to {out}")
+    return 0
+
+
+def _int(text: str, option: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{option} must be an int or 'all', got {text!r}") from None
