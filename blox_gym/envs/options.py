@@ -204,7 +204,7 @@ class Oracle:
         """Bounds of any reward from the reward scale, never from the table's values:
         [-1, 1] for accuracy metrics (objectives, their improvements, -1 for infeasible);
         unbounded below with a hardware penalty, and both ways for losses."""
-        if not store.is_accuracy(self.metric):
+        if metrics.get(self.metric).kind != "accuracy":
             return -np.inf, np.inf
         penalty = self.constraint is not None and self.constraint.mode == "penalty"
         return (-np.inf if penalty else -1.0), 1.0
