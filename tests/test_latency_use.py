@@ -48,7 +48,8 @@ def test_every_predictor_fits_latency(partial_store):
         model = predictors.make(name, **kwargs).fit(train, latency[train])
         taus[name] = kendalltau(model.predict(test), latency[test])[0]
     assert taus["additive"] > 0.8  # ridge on 250 models: every block seen about 5 times
-    learned = [n for n in FAST if n not in ("flops", "params")]
+    # linear_signatures reads block signatures, which say nothing about latency
+    learned = [n for n in FAST if n not in ("flops", "params", "linear_signatures")]
     assert all(taus[n] > 0.15 for n in learned), taus  # 150 test models: SE of tau ~0.06
 
 
@@ -61,7 +62,7 @@ def test_protocol_targets_a_partly_measured_device(partial_store, tmp_path):
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 4 and (results["test_size"] == 200).all()
     assert results.loc[results["train_size"] == 100, "kendall_tau"].min() > 0.4
-    assert cli.main(argv[:-5] + ["--test-size", "301", "--out", str(out)]) == 2  # 400 - 100 < 301
+    assert cli.main(argv[:-4] + ["--test-size", "301", "--out", str(out)]) == 2  # 400 - 100 < 301
 
 
 def test_envs_mask_out_unmeasured_models_and_penalty_mode_refuses(partial_store):

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from blox_gym import metrics as _metrics
 from blox_gym import space, store
 from blox_gym.latency import backends, protocol
 from blox_gym.latency.protocol import Summary
@@ -111,8 +112,9 @@ class LatencyWriter:
                 chunks=(CHUNK,), fill_value=fill, config={"write_empty_chunks": True})
         attrs = self._root.attrs
         metrics = dict(attrs.get("metrics", {}))
-        metrics[f"latency/{self.name}"] = dict(zip(("unit", "split", "epoch"),
-                                                   store.METRICS["latency"]))
+        declared = _metrics.get(f"latency/{self.name}")
+        metrics[f"latency/{self.name}"] = {"unit": declared.unit, "split": declared.description,
+                                           "epoch": declared.epochs}
         metrics[f"latency/{self.name}"]["encoding"] = (
             "float32 milliseconds per batch, C.3 protocol mean; NaN = not measured"
             if record["kind"] == "measured" else
