@@ -12,7 +12,7 @@ from blox_gym.pipeline.runtime import Options
 
 def model_ids(texts: list[str]) -> list[int]:
     """Model ids of ARCH arguments (anything ``blox-gym query`` accepts)."""
-    from blox_gym.cli import parse_arch
+    from blox_gym.commands._text import parse_arch
 
     ids = []
     for text in texts:
