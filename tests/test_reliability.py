@@ -331,6 +331,8 @@ def test_cli_ctrl_c_is_one_line(monkeypatch, capsys):
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cmd_data_info", interrupted)
+    from blox_gym.commands import data_info
+
+    monkeypatch.setattr(data_info, "run", interrupted)
     assert cli.main(["data", "info"]) == 130
     assert capsys.readouterr().err == "blox-gym: interrupted\n"
