@@ -51,9 +51,10 @@ class Registry(Generic[T]):
         self._entry_points: dict[str, str] = {}
         self._classes: dict[str, type[T]] = {}
 
-    def register(self, name: str, entry_point: str | type[T]) -> None:
+    def register(self, name: str, entry_point: str | type[T], overwrite: bool = False) -> None:
         """Make ``make(name)`` build ``entry_point``: a class, or ``"module:Class"`` (imported
-        on first use, so registering imports nothing)."""
+        on first use, so registering imports nothing); ``overwrite`` replaces another entry
+        point registered under ``name``."""
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise ValueError(f"{self.kind} name {name!r} must be letters, digits, '_', '.' "
                              f"or '-', starting with a letter")
@@ -66,8 +67,11 @@ class Registry(Generic[T]):
                              f"{self.base.__name__} subclass or 'package.module:Class'")
         old = self._entry_points.get(name)
         if old is not None and old != entry_point:
-            raise ValueError(f"{self.kind} name {name!r} is already registered as {old}; "
-                             f"choose another name for {entry_point}")
+            if not overwrite:
+                raise ValueError(f"{self.kind} name {name!r} is already registered as {old}; "
+                                 f"choose another name for {entry_point} or pass "
+                                 f"overwrite=True")
+            self._classes.pop(name, None)
         self._entry_points[name] = entry_point
         if cls is not None:
             self._classes[name] = cls

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from blox_gym.paths import atomic_write
-from blox_gym.registry import Registry
+from blox_gym.registry import Registry, entry_point_of
 from predictors.encodings import model_ids
 
 if TYPE_CHECKING:
@@ -108,7 +108,8 @@ class Predictor(ABC):
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         config = {"format": FORMAT, "version": FORMAT_VERSION, "name": self.name,
-                  "kwargs": self.config()}
+                  "entry_point": REGISTRY.entry_point(self.name) if self.name in REGISTRY
+                  else entry_point_of(type(self)), "kwargs": self.config()}
         import torch
 
         state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
@@ -134,11 +135,14 @@ class Predictor(ABC):
 REGISTRY: Registry[Predictor] = Registry("predictor", Predictor)
 
 
-def register(name: str, entry_point: str | type[Predictor]) -> None:
+def register(name: str, entry_point: str | type[Predictor], overwrite: bool = False) -> None:
     """Make ``make(name)`` build ``entry_point``: a :class:`Predictor` subclass whose class
     attribute ``name`` is ``name``, or ``"module:Class"``, imported on first use (so
-    ``import predictors`` stays light).  Registering the same entry point again does nothing."""
-    REGISTRY.register(name, entry_point)
+    ``import predictors`` stays light).  Registering the same entry point again does nothing;
+    another one under a taken name needs ``overwrite=True``.  Saved predictors and protocol
+    workers carry the entry point, so define the class in an importable module (not under
+    ``if __name__ == "__main__":``)."""
+    REGISTRY.register(name, entry_point, overwrite)
 
 
 def predictor_class(name: str) -> type[Predictor]:
@@ -163,6 +167,8 @@ def load(path: str | os.PathLike, device: str | None = None) -> Predictor:
     if config.get("format") != FORMAT or config.get("version") != FORMAT_VERSION:
         raise ValueError(f"{folder} is not a {FORMAT} v{FORMAT_VERSION} folder "
                          f"(format {config.get('format')!r}, version {config.get('version')!r})")
+    if "entry_point" in config:  # a plug-in saved in another process: register it here too
+        register(config["name"], config["entry_point"])
     kwargs = dict(config["kwargs"])
     if device is not None:
         kwargs["device"] = device

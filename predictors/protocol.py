@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from blox_gym import space
-from predictors.base import available, make
+from predictors.base import REGISTRY, available, make, register
 from predictors.metrics import evaluate
 
 SIZES = (5, 8, 14, 24, 42, 71, 121, 205, 347, 589, 1000)
@@ -54,8 +54,13 @@ def split(trial: int, sizes: Sequence[int], test_size: int | None, seed: int = 0
 
 def run_task(name: str, kwargs: dict[str, Any], trial: int, sizes: Sequence[int],
              test_size: int | None, seed: int, targets: np.ndarray,
-             threads: int | None = None) -> list[dict[str, Any]]:
-    """Fit and score one predictor at every size of one trial; one row per size."""
+             threads: int | None = None, entry_points: dict[str, str] | None = None
+             ) -> list[dict[str, Any]]:
+    """Fit and score one predictor at every size of one trial; one row per size.
+    ``entry_points`` (name -> ``"module:Class"``) are registered first, so a worker process
+    knows the plug-ins its parent registered."""
+    for other, entry_point in (entry_points or {}).items():
+        register(other, entry_point)
     if threads is not None:
         import torch
 
@@ -95,8 +100,9 @@ def run_protocol(targets: np.ndarray, predictors: dict[str, dict[str, Any]],
     _check_protocol(targets, predictors, sizes, trials, test_size, jobs)
     if threads is None and jobs > 1:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-    tasks = [(name, kwargs, trial, tuple(sizes), test_size, seed, targets, threads)
-             for trial in range(trials) for name, kwargs in predictors.items()]
+    entry_points = {name: REGISTRY.entry_point(name) for name in available()}
+    tasks = [(name, kwargs, trial, tuple(sizes), test_size, seed, targets, threads,
+              entry_points) for trial in range(trials) for name, kwargs in predictors.items()]
     rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(tasks), disable=None if progress is None else not progress,
                desc="predictor protocol", unit="task")

@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="protocol seed (default 0)")
     parser.add_argument("--kwargs", default="{}", metavar="JSON",
                         help='constructor arguments per predictor, e.g. \'{"gcn": {"epochs": 50}}\'')
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE:CLASS",
+                        help="register a Predictor subclass under its class attribute name "
+                             "(repeatable; the module must be importable, e.g. on PYTHONPATH)")
     parser.add_argument("--out", required=True, help="output folder")
 
 
@@ -69,9 +72,17 @@ def _predictor_kwargs(args: argparse.Namespace, table) -> dict[str, dict[str, An
 
 def run(args: argparse.Namespace) -> int:
     """Run the protocol as ``args`` say and write results, summary, sidecar and plot."""
+    from blox_gym.registry import import_entry_point
     from blox_gym.table import open_table
+    from predictors import Predictor, register
+    from predictors.base import REGISTRY
     from predictors.protocol import plot, run_protocol, summarise
 
+    for entry_point in args.plugin:
+        cls = import_entry_point(entry_point)
+        if not (isinstance(cls, type) and issubclass(cls, Predictor)):
+            raise ValueError(f"--plugin {entry_point}: not a predictors.Predictor subclass")
+        register(getattr(cls, "name", None), entry_point)
     table = open_table(args.data)
     chosen = _predictor_kwargs(args, table)
     test_size = None if args.test_size == "all" else _int(args.test_size, "--test-size")
@@ -88,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     config = {"predictors": chosen, "sizes": list(args.sizes), "trials": args.trials,
               "test_size": args.test_size, "seed": args.seed, "jobs": args.jobs,
               "threads": args.threads, "target": args.target,
+              "entry_points": {name: REGISTRY.entry_point(name) for name in chosen},
               "table": {"path": table.path, "label": table.label, "source": table.source}}
     sidecar = {"config": config, "versions": versions(), "cpus": os.cpu_count(),
                "started": started.isoformat(), "finished": finished.isoformat(),
