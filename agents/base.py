@@ -40,18 +40,19 @@ class Evaluator:
         """Epochs of a full training run in the table (the highest fidelity)."""
         return self.core.epochs
 
-    def __call__(self, arch, fidelity: int | None = None) -> float:
-        """One model: a model id (int) or a flat encoding (15 ints, list or array)."""
+    def __call__(self, arch, fidelity: int | None = None, resume: bool = True) -> float:
+        """One model: a model id (int) or a flat encoding (15 ints, list or array).
+        ``resume=False`` charges a training from scratch (see ``SearchCore.evaluate``)."""
         if isinstance(arch, np.ndarray):
             arch = arch.tolist()  # a 1-D array would be read as 15 model ids
         before = self.core.spent
-        value = self.core.evaluate(arch, fidelity)
+        value = self.core.evaluate(arch, fidelity, resume=resume)
         self._count(self.core.spent > before)
         return value
 
-    def many(self, archs, fidelity: int | None = None) -> np.ndarray:
+    def many(self, archs, fidelity: int | None = None, resume: bool = True) -> np.ndarray:
         """Evaluate models in order (a 1-D array of ids or rows of encodings)."""
-        return np.array([self(a, fidelity) for a in _rows(archs)])
+        return np.array([self(a, fidelity, resume) for a in _rows(archs)])
 
     def _count(self, charged: bool) -> None:
         self._free_streak = 0 if charged else self._free_streak + 1
@@ -73,6 +74,9 @@ class Agent(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: The settings the Blox paper states (supplementary C.2): the defaults must equal them;
+    #: ``None`` for agents the paper does not run.
+    paper: ClassVar[dict[str, Any] | None] = None
     stall_limit: int = 1000
 
     def __post_init__(self):
@@ -81,6 +85,18 @@ class Agent(ABC):
     def config(self) -> dict[str, Any]:
         """The agent's name and settings (JSON-serialisable)."""
         return {"agent": self.name, **dataclasses.asdict(self)}
+
+    def paper_check(self) -> dict[str, Any]:
+        """Which settings are the paper's: ``{"in_paper": bool, "paper": [names], "changed":
+        {name: {"paper": value, "now": value}}, "choices": [names]}``; ``choices`` are the
+        settings the paper leaves open (this project's choices, see ``docs/agents.md``)."""
+        paper = self.paper or {}
+        now = dataclasses.asdict(self)
+        changed = {k: {"paper": v, "now": now[k]} for k, v in paper.items() if now[k] != v}
+        choices = [k for k in now if k not in paper and k != "stall_limit"]
+        return {"in_paper": self.paper is not None,
+                "paper": [k for k in paper if k not in changed], "changed": changed,
+                "choices": choices}
 
     def run(self, core: SearchCore, budget: Budget | None = None, seed: int = 0) -> dict:
         """Search until the budget is spent; return ``core.record()``.

@@ -9,7 +9,8 @@ accuracies so far; run regularized evolution
 (``population``, ``sample``, ``cycles``; one-edit mutations) on the predicted accuracy,
 which costs nothing; train the ``batch`` (20) best-predicted models it visited that are not
 trained yet.  DONNA's evolution is multi-objective (accuracy and latency, NSGA-II); this one
-optimises predicted accuracy only.
+optimises predicted accuracy only.  The paper does not state DONNA's search settings:
+``initial``, ``batch``, ``population``, ``sample`` and ``cycles`` are this project's choices.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Donna(Agent):
     """Signature-based linear predictor, evolution on it, train the top candidates."""
 
     name = "donna"
+    paper = {"signature_epochs": 10, "distill_blocks": 60}
     signature_epochs: int = 10
     teacher: str | None = None  # a teacher of the table; None: the table's signatures
     distill_blocks: int = 60  # blocks per stage charged for distillation (paper 60; space 45)

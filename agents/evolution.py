@@ -3,7 +3,8 @@
 A population of ``population`` models starts from uniformly random valid encodings.  Each
 cycle samples ``sample`` members without replacement, mutates the best of them (one random
 component edit giving a different valid model) and trains the child; the child joins the
-population and the oldest member leaves.  Blox settings: population 64, sample 16.
+population and the oldest member leaves.  Blox settings: population 64, sample 16.  The
+mutation rule is not stated by the paper (a choice of this project).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class RegularizedEvolution(Agent):
     """Aging evolution with tournament selection and single-edit mutation."""
 
     name = "rea"
+    paper = {"population": 64, "sample": 16}
     population: int = 64
     sample: int = 16
 

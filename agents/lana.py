@@ -11,10 +11,12 @@ solved with ``scipy.optimize.milp`` (HiGHS).  To spend a budget the search train
 solutions in order: after each trained model a "no-good" cut
 ``x[0, k0] + x[1, k1] + x[2, k2] <= 2`` excludes it, so the next solve gives the next best.
 
-Scores start as the negated block signatures (distillation noise-to-signal ratio, lower is
-closer to the teacher), which the core charges for.  Every ``refit`` trained models the
-scores are replaced by the block scores of the zoo's ``additive`` predictor fitted on the
-validation accuracies so far (``refit = 0`` keeps the signature scores throughout).
+Scores are the negated block signatures (distillation noise-to-signal ratio, lower is
+closer to the teacher), which the core charges for, as in the paper: LANA is judged by how
+well its signatures predict accuracy.  Without refitting the search has no random choice,
+so every seed gives the same run.  ``refit = n > 0`` (an extension) replaces the scores
+every ``n`` trained models by the block scores of the zoo's ``additive`` predictor fitted on
+the validation accuracies so far.
 
 Costs are additive per block: FLOPs (ptflops MACs) exactly, from
 :func:`blox_gym.costs.block_costs` plus the fixed stem/reduction/head part; latency on a
@@ -106,10 +108,11 @@ class Lana(Agent):
     """
 
     name = "lana"
+    paper = {"signature_epochs": 10, "distill_blocks": 60, "refit": 0}
     signature_epochs: int = 10
     teacher: str | None = None  # a teacher of the table; None: the table's signatures
     distill_blocks: int = 60  # blocks per stage charged for distillation (paper 60; space 45)
-    refit: int = 20
+    refit: int = 0
     max_flops: float | None = None
     max_latency: float | None = None
     device: str | None = None

@@ -1,10 +1,12 @@
 """Deep Q-learning over component edits, with the Blox paper's settings (supplementary C.2).
 
 State: the flat encoding, one-hot per component (36 inputs).  Action: set one component to
-a new value (36 actions; only edits that give a different valid model are allowed).  A
-trajectory starts at a uniformly random valid encoding (not trained) and takes two actions
-(three models, A -> B -> C; C = A is rejected as a cycle).  Only the last model is trained:
-its validation accuracy / 100 is the reward of the second action, the first gets 0.
+a new value (36 actions; any edit that changes the encoding is allowed, as in the paper).  A
+trajectory starts at a uniformly random valid encoding (not trained; the start is not
+stated by the paper) and takes two actions (three models, A -> B -> C; C = A is rejected
+as a cycle).  Only the last model is trained: its validation accuracy / 100 is the reward
+of the second action (-1 if C is invalid, at no cost), the first gets 0.
+``mask_edits=True`` (an extension) allows only edits that give a different valid model.
 
 The Q-network is a 4-layer MLP with 128 units (ReLU).  Actions are epsilon-greedy (0.1).
 After each trajectory, one Adam step (lr 3.5e-4, weight decay 0, betas (0.9, 0.999),
@@ -40,6 +42,8 @@ class QLearning(Agent):
     """Epsilon-greedy deep Q-learning on two-edit trajectories, reward at the end."""
 
     name = "qlearning"
+    paper = {"hidden": 128, "layers": 4, "epsilon": 0.1, "discount": 0.1, "replay": 32,
+             "batch": 8, "lr": 3.5e-4, "mask_edits": False}
     hidden: int = 128
     layers: int = 4
     epsilon: float = 0.1
@@ -47,6 +51,7 @@ class QLearning(Agent):
     replay: int = 32
     batch: int = 8
     lr: float = 3.5e-4
+    mask_edits: bool = False
 
     def __post_init__(self):
         super().__post_init__()
@@ -68,13 +73,14 @@ class QLearning(Agent):
     def _trajectory(self, net: nn.Module, evaluate: Evaluator, rng: np.random.Generator
                     ) -> Trajectory:
         start = random_valid(rng)
-        mask_a = _allowed(start, avoid=-1)
+        mask_a = _allowed(start, None, self.mask_edits)
         first = self._act(net, start, mask_a, rng)
         middle = space.apply_actions(start[None], np.array([first]))[0]
-        mask_b = _allowed(middle, avoid=int(space.model_id(start)))
+        mask_b = _allowed(middle, start, self.mask_edits)
         second = self._act(net, middle, mask_b, rng)
         last = space.apply_actions(middle[None], np.array([second]))[0]
-        reward = evaluate(last) / 100.0
+        value = evaluate(last)
+        reward = value / 100.0 if space.is_valid(last) else value
         return Trajectory(np.stack([start, middle]), np.array([first, second]), mask_b, reward)
 
     def _act(self, net: nn.Module, state: np.ndarray, mask: np.ndarray,
@@ -119,7 +125,15 @@ def _one_hot(flat: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(hot, dtype=torch.float32)
 
 
-def _allowed(arch: np.ndarray, avoid: int) -> np.ndarray:
-    """Edits of ``arch`` that give a different valid model, other than model ``avoid``."""
+def _allowed(arch: np.ndarray, previous: np.ndarray | None, mask_edits: bool) -> np.ndarray:
+    """Edits of ``arch`` that change it and do not return to ``previous`` (a cycle); with
+    ``mask_edits``, only those giving a different valid model, other than ``previous``'s."""
     nb = space.neighbours(arch)
-    return nb.valid & (nb.model_id != space.model_id(arch)) & (nb.model_id != avoid)
+    allowed = nb.changed.copy()
+    if previous is not None:
+        allowed &= (nb.archs != previous).any(axis=1)
+    if mask_edits:
+        allowed &= nb.valid & (nb.model_id != space.model_id(arch))
+        if previous is not None:
+            allowed &= nb.model_id != space.model_id(previous)
+    return allowed

@@ -19,6 +19,7 @@ class RandomSearch(Agent):
     """Train uniformly random encodings at full fidelity until the budget is spent."""
 
     name = "random"
+    paper = {}  # in the paper, with no settings to choose
 
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
         while True:

@@ -8,8 +8,9 @@ validation accuracy / 100 (-1 for an invalid encoding, which costs nothing).
 
 One Adam step (lr 3.5e-4, weight decay 0, betas (0.9, 0.999), eps 1e-8) per sample on
 ``-(reward - baseline) * log p(arch) - 1e-4 * entropy``.  The baseline, an exponential
-moving average of rewards with decay ``baseline_decay`` (0.95), is not given by the paper;
-it follows NAS-Bench-201's REINFORCE.
+moving average of rewards with decay ``baseline_decay`` (0.95) started at the first reward,
+is not given by the paper: it is this project's choice (NAS-Bench-201's REINFORCE uses a
+bias-corrected moving average with momentum 0.9; ``baseline_decay=0.9`` comes close).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Reinforce(Agent):
     """Policy-gradient search with an auto-regressive LSTM controller."""
 
     name = "reinforce"
+    paper = {"hidden": 100, "lr": 3.5e-4, "entropy_weight": 1e-4}
     hidden: int = 100
     lr: float = 3.5e-4
     entropy_weight: float = 1e-4

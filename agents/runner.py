@@ -2,13 +2,16 @@
 
 ``run_experiment`` writes into ``out_dir/<agent>/``:
 
-* ``config.json``: the agent's settings, the table, budget, seeds' training-seed choice,
-  test-accuracy thresholds for reports, and package versions;
+* ``config.json``: the agent's settings (and which of them are the paper's, changed, or
+  choices the paper leaves open: ``Agent.paper_check``), the table, budget, seeds'
+  training-seed choice, test-accuracy thresholds for reports, and package versions;
 * ``seed-NNNN.parquet`` (and ``.csv`` if asked): one row per evaluation (see
   :data:`COLUMNS`), written atomically once the seed has finished.
 
 Seeds whose file exists are skipped, so an interrupted experiment resumes where it
-stopped; a finished folder with other settings is refused.  A seed's run depends only on
+stopped; a folder holding finished seeds with other settings is refused (naming the
+settings that differ).  ``config.json`` is written with the first finished seed, so a
+search that fails before it leaves nothing that blocks a rerun.  A seed's run depends only on
 its seed, so the local and Ray backends give identical rows.
 """
 
@@ -106,9 +109,10 @@ def run_experiment(agent: str, table_path: str | None = None, budget: float = 20
     train_seed = table.seeds[0] if train_seed is None else train_seed
     SearchCore(table, seed=train_seed)  # validates the training seed
     folder = Path(out_dir) / agent_label(agent)
-    config = {"agent": agent, "settings": searcher.config(), "budget": budget, "unit": unit,
-              "train_seed": train_seed, "table": _table_info(table, path, train_seed)}
-    _write_config(folder, config, backend)
+    config = {"agent": agent, "settings": searcher.config(), "paper": _paper_check(searcher),
+              "budget": budget, "unit": unit, "train_seed": train_seed,
+              "table": _table_info(table, path, train_seed)}
+    _check_config(folder, config)
 
     todo = [s for s in seed_list if not seed_file(folder, s).exists()]
     tasks = [dict(agent=agent, settings=settings, table_path=path, budget=budget, unit=unit,
@@ -118,6 +122,8 @@ def run_experiment(agent: str, table_path: str | None = None, budget: float = 20
                desc=agent, disable=None if progress is None else not progress)
     with bar:
         for seed, result in run:
+            if not (folder / "config.json").exists():
+                _write_config(folder, config, backend)
             _write_seed(folder, seed, result)
             bar.update()
     if csv:
@@ -220,16 +226,42 @@ def _write_seed(folder: Path, seed: int, result: dict) -> None:
     atomic_write(seed_file(folder, seed), lambda f: pq.write_table(table, f))
 
 
-def _write_config(folder: Path, config: dict, backend: str) -> None:
+def _paper_check(searcher) -> dict:
+    """The agent's :meth:`~agents.base.Agent.paper_check` (SB3 agents have none)."""
+    check = getattr(searcher, "paper_check", None)
+    if check is None:
+        return {"in_paper": False, "paper": [], "changed": {}, "choices": []}
+    return check()
+
+
+def _check_config(folder: Path, config: dict) -> None:
+    """Raise if ``folder`` holds finished seeds run with another config."""
     path = folder / "config.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        if old["config"] != json.loads(json.dumps(config)):
-            raise ValueError(f"{folder} holds runs with other settings: {old['config']} (now "
-                             f"{config}); choose another --out folder")
-        return
+    if not path.exists() or not any(folder.glob("seed-*.parquet")):
+        return  # nothing finished: the config is (re)written with the first seed
+    old = json.loads(path.read_text())["config"]
+    differ = config_differences(old, json.loads(json.dumps(config)))
+    if differ:
+        raise ValueError(f"{folder} holds runs with other settings: "
+                         f"{'; '.join(differ)}; choose another --out folder")
+
+
+def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """``"key: old -> new"`` for each (dotted, nested) key whose value differs."""
+    out = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b = old.get(key, "<missing>"), new.get(key, "<missing>")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += config_differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} (folder) -> {b!r} (now)")
+    return out
+
+
+def _write_config(folder: Path, config: dict, backend: str) -> None:
     document = {"config": config, "versions": _versions(backend)}
-    atomic_write(path, lambda f: Path(f).write_text(json.dumps(document, indent=1)))
+    atomic_write(folder / "config.json",
+                 lambda f: Path(f).write_text(json.dumps(document, indent=1)))
 
 
 def _table_info(table: Table, path: str, train_seed: int | str) -> dict:

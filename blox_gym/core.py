@@ -9,7 +9,8 @@ A search asks :meth:`SearchCore.evaluate` for the validation top-1 of a model tr
 
 Training is resumable: evaluating a model at ``fidelity`` charges only the epochs beyond the
 most already paid for that model, so repeating an evaluation (or asking for a lower
-fidelity) is free.  Invalid architectures return -1 and cost nothing.
+fidelity) is free; ``resume=False`` charges a training from scratch (all ``fidelity``
+epochs) instead.  Invalid architectures return -1 and cost nothing.
 
 Blockwise NAS (``docs/blockwise.md``) is counted as the paper counts it: distilling the
 blocks against a teacher costs ``blocks_per_stage x 3 stages x D epochs / 200`` models
@@ -182,16 +183,18 @@ class SearchCore:
 
     # ------------------------------------------------------------ evaluation
 
-    def evaluate(self, arch, fidelity: int | None = None, at_epoch: bool = False) -> float:
+    def evaluate(self, arch, fidelity: int | None = None, at_epoch: bool = False,
+                 resume: bool = True) -> float:
         """Validation top-1 (percent) of ``arch`` after ``fidelity`` epochs, or -1 if invalid.
 
         ``at_epoch=False`` gives the best over the first ``fidelity`` epochs (what a search
         sees when it keeps the best checkpoint), ``True`` the value at that epoch.
+        ``resume=False`` trains from scratch: all ``fidelity`` epochs are charged.
         """
-        return float(self.evaluate_many(arch, fidelity, at_epoch)[0])
+        return float(self.evaluate_many(arch, fidelity, at_epoch, resume)[0])
 
-    def evaluate_many(self, archs, fidelity: int | None = None, at_epoch: bool = False
-                      ) -> np.ndarray:
+    def evaluate_many(self, archs, fidelity: int | None = None, at_epoch: bool = False,
+                      resume: bool = True) -> np.ndarray:
         """Evaluate models in order: ids, hashes or architectures, one or many (see Table)."""
         if self.exhausted:
             raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
@@ -203,7 +206,7 @@ class SearchCore:
         out = np.full(len(ids), INVALID_REWARD)
         for i, mid in enumerate(ids.tolist()):
             if mid >= 0:
-                out[i] = self._evaluate_one(mid, int(fidelity), at_epoch)
+                out[i] = self._evaluate_one(mid, int(fidelity), at_epoch, resume)
         return out
 
     def _ids_or_invalid(self, models) -> np.ndarray:
@@ -229,7 +232,7 @@ class SearchCore:
             single = np.ndim(space.model_id(models)) == 0
         return ids.astype(np.int64), single
 
-    def _evaluate_one(self, mid: int, fidelity: int, at_epoch: bool) -> float:
+    def _evaluate_one(self, mid: int, fidelity: int, at_epoch: bool, resume: bool) -> float:
         if self.finetune is not None:
             if fidelity != self.epochs:
                 raise ValueError(f"fine-tuning evaluations take no fidelity (got {fidelity} "
@@ -240,11 +243,11 @@ class SearchCore:
             val = float(self.evaluator.val_top1(mid, fidelity, not at_epoch, seed))
         else:
             val = float(self.table.column("val_top1", fidelity, not at_epoch, seed)[mid])
-        charged = max(0, fidelity - int(self._paid[mid]))
+        charged = max(0, fidelity - int(self._paid[mid])) if resume else fidelity
         if charged:
             seconds = self._train_time(mid, seed) * charged / self.epochs
             self._cost += (charged / self.epochs, charged, seconds)
-            self._paid[mid] = fidelity
+            self._paid[mid] = max(fidelity, int(self._paid[mid]))
         if val > self._best[0]:
             self._best = (val, mid, seed)
         self._append(mid, fidelity, seed, val, charged, SCRATCH)

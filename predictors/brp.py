@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cmp_to_key
+
 import numpy as np
 import torch
 from torch import Tensor
 
+from predictors.encodings import model_ids
 from predictors.gnn import GraphPredictor
+from predictors.neural import PREDICT_CHUNK
 from predictors.nn import BRPGCN, PairwiseComparator
 
 
@@ -18,6 +22,7 @@ class BRPPredictor(GraphPredictor):
     :class:`~predictors.nn.PairwiseComparator`).  Prediction: the *win score* of ``a``, the
     mean probability that ``a`` beats each training model other than itself.  Win scores
     rank models; they are not on the scale of ``y`` (``predicts_values`` is False).
+    :meth:`sort_rank` ranks as BRP-NAS's authors do, by sorting with the comparator.
     """
 
     name = "brp"
@@ -58,6 +63,28 @@ class BRPPredictor(GraphPredictor):
 
     def _predict(self, ids: np.ndarray) -> np.ndarray:
         return self._evaluate(ids)
+
+    def sort_rank(self, archs) -> np.ndarray:
+        """Indices into ``archs`` from best to worst by sorting them with the comparator,
+        as BRP-NAS's authors rank (``sorted`` with ``cmp_to_key`` of "a beats b" in
+        SamsungLabs/eagle, ``eagle/predictors/__main__.py``).  The comparator need not be
+        transitive, so the order can depend on the order of ``archs``.  Costs one embedding
+        per model and about ``n log2 n`` scalar comparisons (1.5 M for the whole space)."""
+        ids = model_ids(archs)
+        if not self.fitted:
+            raise RuntimeError("'brp' predictor is not fitted; call fit() or load()")
+        self.module.eval()
+        with torch.no_grad():
+            embedding = torch.cat([self._embed(ids[i:i + PREDICT_CHUNK])
+                                   for i in range(0, len(ids), PREDICT_CHUNK)]).double()
+            head = self.module["head"]
+            w, width = head.lin.weight[0].double(), head.in_channels
+            left = (embedding @ w[:width]).cpu().numpy()
+            right = (embedding @ w[width:]).cpu().numpy() + float(head.lin.bias)
+        left, right = left.tolist(), right.tolist()
+        # cmp(a, b) > 0 when a beats b (sigmoid(logit) > 0.5): the sort puts better later
+        order = sorted(range(len(ids)), key=cmp_to_key(lambda a, b: left[a] + right[b]))
+        return np.array(order[::-1], dtype=np.int64)
 
     def state_dict(self) -> dict[str, Tensor]:
         return {**super().state_dict(), "reference": torch.as_tensor(self.reference)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,9 @@ class GraphPredictor(TorchPredictor):
     """A graph encoder plus a linear head on its embedding (and optional cost scalars).
 
     Training passes messages over every node; evaluation computes equal node states once
-    (``predictors.plan``), which is exact without dropout.
+    (``predictors.plan``), which is exact without dropout.  Evaluation plans depend only on
+    the models, so the last few are cached (a search that ranks the whole space each
+    round builds its plans once).
     """
 
     readout = "global"
@@ -47,8 +50,11 @@ class GraphPredictor(TorchPredictor):
 
     def _embed(self, ids: np.ndarray) -> Tensor:
         """Encoder embeddings ``(len(ids), hidden + len(scalars))``."""
-        plan = graph_plan(ids, self.layers, self.readout, self.self_loops,
-                          dedup=not self.module.training)
+        if self.module.training:
+            plan = graph_plan(ids, self.layers, self.readout, self.self_loops)
+        else:
+            plan = _evaluation_plan(np.asarray(ids, dtype=np.int64).tobytes(), self.layers,
+                                    self.readout, self.self_loops)
         embedding = self.module["encoder"].forward_plan(plan.to(self.device))
         if self.scalars:
             embedding = torch.cat([embedding, self._scalars(ids)], dim=1)
@@ -59,6 +65,13 @@ class GraphPredictor(TorchPredictor):
 
     def _loss(self, ids: np.ndarray, y: Tensor) -> Tensor:
         return torch.nn.functional.mse_loss(self._scores(ids), y)
+
+
+@lru_cache(maxsize=4)
+def _evaluation_plan(ids: bytes, layers: int, readout: str, self_loops: bool):
+    """The deduplicated plan of the int64 model ids packed in ``ids``."""
+    return graph_plan(np.frombuffer(ids, dtype=np.int64), layers, readout, self_loops,
+                      dedup=True)
 
 
 class GCNPredictor(GraphPredictor):

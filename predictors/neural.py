@@ -1,11 +1,16 @@
 """Neural predictors: device choice, target scaling and the shared training loop.
 
-Training follows BRP-NAS: AdamW, mini-batches of 64, the learning rate divided by 10 after
-``lr_patience`` epochs without improvement, early stopping after ``es_patience`` epochs
-without improvement (the best weights are kept), at most ``epochs`` epochs.  Improvement is
-measured on a validation split of ``round(val_fraction * n)`` of the ``n`` training models;
-when that is fewer than 2 models there is no split and no early stopping, and the schedule
-follows the training loss.  Targets are standardised with the training mean and deviation.
+Training follows BRP-NAS: AdamW, mini-batches of 64, the learning rate multiplied by
+``lr_factor`` (0.1) after ``lr_patience`` epochs without an improvement larger than
+``lr_threshold`` (relative), early stopping after ``es_patience`` epochs without improvement
+(the best weights are kept), at most ``epochs`` epochs.  With ``monitor="val"`` improvement
+is measured on a validation split of ``round(val_fraction * n)`` of the ``n`` training
+models; when that is fewer than 2 models there is no split and no early stopping, and the
+schedule follows the training loss.  ``monitor="train"`` measures it on all training models
+in evaluation mode after each epoch (BRP-NAS's authors' code).  The schedule and early
+stopping start after ``patience_start`` epochs.  ``warm_start=True`` makes a second ``fit``
+continue from the fitted weights (with a new optimiser) instead of starting afresh.
+Targets are standardised with the training mean and deviation.
 Training runs on a GPU when one is present; on the CPU it is deterministic per ``seed``.
 """
 
@@ -24,6 +29,7 @@ from predictors.base import Predictor, check_number
 from predictors.encodings import SCALARS, scalar_features
 
 PREDICT_CHUNK = 2**15  # models per forward pass in predict
+MONITORS = ("val", "train")  # what early stopping and the LR schedule watch
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -47,7 +53,9 @@ class TorchPredictor(Predictor):
     def __init__(self, seed: int = 0, device: str | None = None, lr: float = 3.5e-4,
                  weight_decay: float = 5e-4, batch_size: int = 64, epochs: int = 250,
                  lr_patience: int = 10, es_patience: int = 35, val_fraction: float = 0.1,
-                 scalars: tuple[str, ...] | list[str] = ()):
+                 scalars: tuple[str, ...] | list[str] = (), monitor: str = "val",
+                 lr_factor: float = 0.1, lr_threshold: float = 1e-4, patience_start: int = 0,
+                 warm_start: bool = False):
         super().__init__(seed)
         check_number("lr", lr, (int, float), 0, low_open=True)
         check_number("weight_decay", weight_decay, (int, float), 0)
@@ -55,6 +63,15 @@ class TorchPredictor(Predictor):
                             ("lr_patience", lr_patience), ("es_patience", es_patience)):
             check_number(name, value, int, 1)
         check_number("val_fraction", val_fraction, (int, float), 0, 0.5)
+        if monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
+        check_number("lr_factor", lr_factor, (int, float), 0, 1, low_open=True)
+        if lr_factor == 1:
+            raise ValueError("lr_factor must be below 1 (it multiplies the learning rate)")
+        check_number("lr_threshold", lr_threshold, (int, float), 0)
+        check_number("patience_start", patience_start, int, 0)
+        if not isinstance(warm_start, bool):
+            raise ValueError(f"warm_start must be True or False, got {warm_start!r}")
         unknown = [s for s in scalars if s not in SCALARS]
         if unknown or isinstance(scalars, str):
             raise ValueError(f"scalars must be a list from {list(SCALARS)}, got {scalars!r}")
@@ -63,6 +80,8 @@ class TorchPredictor(Predictor):
         self.lr, self.weight_decay, self.batch_size, self.epochs = lr, weight_decay, batch_size, epochs
         self.lr_patience, self.es_patience, self.val_fraction = lr_patience, es_patience, val_fraction
         self.scalars = tuple(scalars)
+        self.monitor, self.lr_factor, self.lr_threshold = monitor, lr_factor, lr_threshold
+        self.patience_start, self.warm_start = patience_start, warm_start
         self.module: torch.nn.Module | None = None
         self.y_mean, self.y_std = 0.0, 1.0
         self.epochs_run = 0
@@ -72,7 +91,9 @@ class TorchPredictor(Predictor):
                 "weight_decay": self.weight_decay, "batch_size": self.batch_size,
                 "epochs": self.epochs, "lr_patience": self.lr_patience,
                 "es_patience": self.es_patience, "val_fraction": self.val_fraction,
-                "scalars": list(self.scalars)}
+                "scalars": list(self.scalars), "monitor": self.monitor,
+                "lr_factor": self.lr_factor, "lr_threshold": self.lr_threshold,
+                "patience_start": self.patience_start, "warm_start": self.warm_start}
 
     @abstractmethod
     def _build(self) -> torch.nn.Module: ...
@@ -93,24 +114,29 @@ class TorchPredictor(Predictor):
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)
-            self.module = self._build().to(self.device)
+            if not (self.warm_start and self.module is not None):
+                self.module = self._build().to(self.device)
             self.y_mean, self.y_std = float(y.mean()), float(y.std()) or 1.0
             target = torch.as_tensor((y - self.y_mean) / self.y_std, dtype=torch.float32,
                                      device=self.device)
             order = rng.permutation(len(ids))
-            n_val = round(self.val_fraction * len(ids))
+            n_val = round(self.val_fraction * len(ids)) if self.monitor == "val" else 0
             n_val = n_val if n_val >= 2 else 0
             val, train = order[:n_val], order[n_val:]
-            self.epochs_run = self._train(ids, target, train, val, rng)
+            watched = val if self.monitor == "val" else train
+            self.epochs_run = self._train(ids, target, train, watched, rng)
 
     def _train(self, ids: np.ndarray, target: Tensor, train: np.ndarray, val: np.ndarray,
                rng: np.random.Generator) -> int:
+        """Train on ``train``; the schedule and early stopping watch the loss on ``val``
+        (evaluation mode), or the running training loss when ``val`` is empty."""
         module = self.module
         optimizer = torch.optim.AdamW(module.parameters(), lr=self.lr,
                                       weight_decay=self.weight_decay,
                                       fused=self.device.type in ("cpu", "cuda"))
-        schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1,
-                                                              patience=self.lr_patience)
+        schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=self.lr_factor, patience=self.lr_patience,
+            threshold=self.lr_threshold)
         n_batches = math.ceil(len(train) / self.batch_size)
         best, best_state, waited = math.inf, None, 0
         for epoch in range(1, self.epochs + 1):
@@ -127,12 +153,14 @@ class TorchPredictor(Predictor):
                 module.eval()
                 with torch.no_grad():
                     monitored = float(self._loss(ids[val], target[torch.as_tensor(val)]))
-            schedule.step(monitored)
+            watching = epoch > self.patience_start
+            if watching:
+                schedule.step(monitored)
             if not len(val):
                 continue
             if monitored < best:
                 best, best_state, waited = monitored, copy.deepcopy(module.state_dict()), 0
-            else:
+            elif watching:
                 waited += 1
                 if waited >= self.es_patience:
                     break

@@ -163,6 +163,8 @@ def plot(results: pd.DataFrame, title: str, path: str | os.PathLike) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from blox_gym.plotting import plain_log_axis
+
     summary = summarise(results)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, part in summary.groupby("predictor"):
@@ -170,6 +172,7 @@ def plot(results: pd.DataFrame, title: str, path: str | os.PathLike) -> None:
         ax.plot(part["train_size"], mean, marker="o", ms=3, label=name)
         ax.fill_between(part["train_size"], mean - std, mean + std, alpha=0.15)
     ax.set_xscale("log")
+    plain_log_axis(ax.xaxis, summary["train_size"].unique())
     ax.set_xlabel("training models")
     ax.set_ylabel("Kendall tau on the test models")
     trials, tests = results["trial"].nunique(), int(results["test_size"].iloc[0])

@@ -16,7 +16,7 @@ BUDGET = 30  # models; the blockwise agents first pay 3 x 60 x 10 / 200 = 9 for 
 SIGNATURES = 9 * SMALL_EPOCHS  # epochs: 9 models (the paper's 60 blocks per stage)
 AGENTS = {
     "random": {}, "rea": {"population": 16, "sample": 4}, "local": {}, "qlearning": {},
-    "reinforce": {}, "hyperband": {}, "lana": {"refit": 0},
+    "reinforce": {}, "hyperband": {"resume": True}, "lana": {},
     "brp_nas": {"batch": 5, "max_train": 15, "pool": 300,
                 "predictor": {"hidden": 16, "epochs": 3}},
     "donna": {"initial": 5, "batch": 5, "population": 16, "sample": 4, "cycles": 100},

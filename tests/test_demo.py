@@ -14,5 +14,5 @@ def test_demo_on_a_small_budget(structured_store, tmp_path, monkeypatch, capsys)
     assert demo.main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("table: structured-test-table (test)")
-    assert "sb3:NoSuchAlgo: skipped (not here)" in out and "| rea | 2 |" in out
+    assert "sb3:NoSuchAlgo: skipped (not here)" in out and "| rea | paper | 2 |" in out
     assert (tmp_path / "anytime.png").exists() and (tmp_path / "anytime.md").exists()

@@ -34,3 +34,17 @@ def test_resource_to_epochs():
     # 200 epochs: 100/81 % = 2.47 -> 2, 100/27 % -> 7, 100/9 % -> 22, 100/3 % -> 67, 100 % -> 200
     assert [to_epochs(r, 100, 200) for _, r in BY_HAND[0]] == [2, 7, 22, 67, 200]
     assert [to_epochs(r, 100, 20) for _, r in BY_HAND[0]] == [1, 1, 2, 7, 20]
+
+
+@pytest.mark.parametrize("resume, epochs", [(False, 167), (True, 118)])
+def test_first_bracket_cost_with_and_without_resuming(small_store, resume, epochs):
+    """20-epoch table, bracket s = 4: rungs of 81, 27, 9, 3, 1 models at 1, 1, 2, 7, 20
+    epochs.  From scratch: 81 + 27 + 9 * 2 + 3 * 7 + 20 = 167 epochs; resuming:
+    81 + 0 + 9 * 1 + 3 * 5 + 13 = 118."""
+    import agents
+    from blox_gym.core import Budget, SearchCore
+    from blox_gym.table import open_table
+
+    core = SearchCore(open_table(small_store[0]), seed=0)
+    record = agents.make("hyperband", resume=resume).run(core, Budget(10), seed=0)
+    assert record["cost_epochs"][120] == epochs and record["fidelity"][120] == 20

@@ -52,9 +52,28 @@ def test_resume_skips_finished_seeds(structured_store, tmp_path, monkeypatch):
     again = run(structured_store, tmp_path, seeds=3)
     assert calls == [2]
     pd.testing.assert_frame_equal(again[again["seed"] < 2], first)
-    with pytest.raises(ValueError, match="holds runs with other settings"):
+    with pytest.raises(ValueError, match="holds runs with other settings: budget: 12 "
+                                         "\\(folder\\) -> 13 \\(now\\); choose"):
         run(structured_store, tmp_path, budget=13)
     assert not list((tmp_path / "rea").glob(".*.tmp"))  # no half-written files left
+
+
+def test_failure_before_the_first_seed_leaves_nothing(structured_store, tmp_path,
+                                                      monkeypatch):
+    def fail(**task):
+        raise RuntimeError("no signatures")
+
+    monkeypatch.setattr(runner, "run_seed", fail)
+    with pytest.raises(RuntimeError, match="no signatures"):
+        run(structured_store, tmp_path)
+    assert not (tmp_path / "rea" / "config.json").exists()
+    monkeypatch.undo()
+    run(structured_store, tmp_path, budget=13)  # other settings: not blocked
+    config = json.loads((tmp_path / "rea" / "config.json").read_text())["config"]
+    assert config["budget"] == 13
+    assert config["paper"] == {"in_paper": True, "paper": [], "changed": {"population": {"paper": 64, "now": 8},
+                                                        "sample": {"paper": 16, "now": 3}},
+                               "choices": []}
 
 
 def test_processes_give_the_same_rows(structured_store, tmp_path):
@@ -91,5 +110,5 @@ def test_search_command(structured_store, tmp_path, capsys):
                               "stall_limit=50"])
     assert runner.run_search(args) == 0
     out = capsys.readouterr().out
-    assert "| random | 2 |" in out and "structured-test-table" in out
+    assert "| random | paper | 2 |" in out and "structured-test-table" in out
     assert len(list((tmp_path / "random").glob("seed-*.parquet"))) == 2
