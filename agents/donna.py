@@ -16,11 +16,11 @@ optimises predicted accuracy only.  The paper does not state DONNA's search sett
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 
 import numpy as np
 
-from agents.base import Agent, Evaluator, check_positive, mutate, random_models
+from agents.base import Agent, Evaluator, check_positive, random_models
+from agents.evolution import aging_evolution
 from blox_gym import space
 
 
@@ -70,15 +70,14 @@ class Donna(Agent):
 
     def evolve(self, fitness: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Regularized evolution on ``fitness[model id]``; the ids of every model visited."""
-        members: deque[tuple[np.ndarray, int]] = deque()
-        for mid in random_models(rng, self.population):
-            members.append((space.CANONICAL[mid].astype(np.int64), int(mid)))
-        visited = [mid for _, mid in members]
-        for _ in range(self.cycles):
-            picked = rng.choice(len(members), self.sample, replace=False)
-            parent = max(picked.tolist(), key=lambda i: fitness[members[i][1]])
-            child = mutate(members[parent][0], rng)
-            members.append((child, int(space.model_id(child))))
-            members.popleft()
-            visited.append(members[-1][1])
+        visited: list[int] = []
+
+        def score(arch: np.ndarray) -> float:
+            visited.append(int(space.model_id(arch)))
+            return fitness[visited[-1]]
+
+        initial = [space.CANONICAL[mid].astype(np.int64)
+                   for mid in random_models(rng, self.population)]
+        for _ in aging_evolution(initial, score, rng, self.sample, self.cycles):
+            pass
         return np.unique(visited)

@@ -5,16 +5,45 @@ cycle samples ``sample`` members without replacement, mutates the best of them (
 component edit giving a different valid model) and trains the child; the child joins the
 population and the oldest member leaves.  Blox settings: population 64, sample 16.  The
 mutation rule is not stated by the paper (a choice of this project).
+
+:func:`aging_evolution` is the loop itself; :class:`RegularizedEvolution` runs it on trained
+accuracies and DONNA (``agents/donna.py``) on predicted ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from agents.base import Agent, Evaluator, check_positive, mutate, random_valid
+
+
+def aging_evolution(population: Iterable[np.ndarray], fitness: Callable[[np.ndarray], float],
+                    rng: np.random.Generator, sample: int, cycles: int | None = None
+                    ) -> Iterator[tuple[np.ndarray, float]]:
+    """Yield ``(encoding, fitness)`` for each initial member, then for each cycle's child.
+
+    ``population`` gives the initial members (drawn lazily, scored in order); each cycle
+    mutates the fittest of ``sample`` members drawn without replacement (ties: the first
+    drawn), adds the child and drops the oldest member.  ``cycles=None`` runs until
+    ``fitness`` raises (a spent budget).
+    """
+    members: deque[tuple[np.ndarray, float]] = deque()
+    for arch in population:
+        members.append((arch, fitness(arch)))
+        yield members[-1]
+    done = 0
+    while cycles is None or done < cycles:
+        picked = rng.choice(len(members), sample, replace=False)
+        parent = max(picked.tolist(), key=lambda i: members[i][1])
+        child = mutate(members[parent][0], rng)
+        members.append((child, fitness(child)))
+        members.popleft()
+        done += 1
+        yield members[-1]
 
 
 @dataclasses.dataclass
@@ -34,13 +63,6 @@ class RegularizedEvolution(Agent):
                              f"({self.population})")
 
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
-        members: deque[tuple[np.ndarray, float]] = deque()
-        while len(members) < self.population:
-            arch = random_valid(rng)
-            members.append((arch, evaluate(arch)))
-        while True:
-            picked = rng.choice(len(members), self.sample, replace=False)
-            parent = max(picked.tolist(), key=lambda i: members[i][1])
-            child = mutate(members[parent][0], rng)
-            members.append((child, evaluate(child)))
-            members.popleft()
+        initial = (random_valid(rng) for _ in range(self.population))
+        for _ in aging_evolution(initial, evaluate, rng, self.sample):
+            pass
