@@ -35,6 +35,94 @@ from blox_gym import space
 STAGE_CHANNELS = (32, 64, 128)
 STAGE_RESOLUTION = (32, 16, 8)
 N_CLASSES = 100
+CONV_REPEATS = 4  # ``conv``: four 3x3 convs
+MBCONV_EXPANSION = 2  # ``mbconv``: C -> 2C channels inside each of its units
+MBCONV_UNITS = 2
+BCONV_WIDTHS = (0.5, 1, 2) * 2  # ``bconv``: bottleneck widths, multiples of C
+BCONV_KERNEL = 5  # the depthwise kernel of a bottleneck
+
+
+class Layer(NamedTuple):
+    """One kernel of the network for one image: the single description of the networks'
+    structure, from which the counts here and the modelled hardware
+    (:mod:`blox_gym.synthetic_hardware`) derive; :mod:`blox_gym.models` builds the same
+    layers in PyTorch (``tests/test_models.py`` checks them layer by layer)."""
+
+    kind: str  # conv (dense kxk), pw (1x1), dw (depthwise), fc, pool, sigmoid, mul, add
+    macs: int  # multiply-accumulates (bias adds included, ptflops convention)
+    elems_in: int  # input activation elements read
+    elems_out: int  # output activation elements written
+    weights: int  # parameters read
+    norm: bool  # followed by BatchNorm + ReLU
+    channels: int  # output channels (vector-lane padding on the DSP)
+    relu: bool = False  # followed by a ReLU alone (no BatchNorm; fused on every device)
+
+
+WEIGHTED = ("conv", "pw", "dw", "fc")  # the kinds with parameters (Conv2d, Linear)
+
+
+def _conv(kind: str, cin: int, cout: int, k: int, in_hw: int, out_hw: int,
+          groups: int = 1, norm: bool = True, relu: bool = False) -> Layer:
+    out = cout * out_hw * out_hw
+    macs = out * (cin // groups) * k * k + out
+    return Layer(kind, macs, cin * in_hw * in_hw, out, cout * (cin // groups) * k * k + cout,
+                 norm, cout, relu)
+
+
+def _elementwise(kind: str, elems: int, channels: int) -> Layer:
+    return Layer(kind, 0, elems, elems, 0, False, channels)
+
+
+def op_layers(op: str, c: int, hw: int) -> list[Layer]:
+    """Kernels of one op (``conv``, ``mbconv``, ``bconv``) on ``c`` channels at ``hw x hw``."""
+    px = hw * hw
+    if op == "conv":
+        return [_conv("conv", c, c, 3, hw, hw)] * CONV_REPEATS
+    if op == "mbconv":
+        e = MBCONV_EXPANSION * c
+        unit = [_conv("conv", c, e, 3, hw, hw),
+                Layer("pool", 0, e * px, e, 0, False, e),  # squeeze-excite: pool, fc, ReLU,
+                _conv("fc", e, e, 1, 1, 1, norm=False, relu=True),  # fc, sigmoid, multiply
+                _conv("fc", e, e, 1, 1, 1, norm=False),
+                _elementwise("sigmoid", e, e),
+                _elementwise("mul", e * px, e),
+                _conv("pw", e, c, 1, hw, hw),
+                _elementwise("add", c * px, c)]
+        return unit * MBCONV_UNITS
+    if op == "bconv":
+        layers = []
+        for w in (int(f * c) for f in BCONV_WIDTHS):
+            layers += [_conv("pw", c, w, 1, hw, hw),
+                       _conv("dw", w, w, BCONV_KERNEL, hw, hw, groups=w),
+                       _conv("pw", w, c, 1, hw, hw), _elementwise("add", c * px, c)]
+        return layers
+    raise ValueError(f"unknown op {op!r}; allowed: {', '.join(space.OPS)}")
+
+
+_NODE_ADDS = {"ST1": 0, "ST2": 0, "ST3": 1, "ST4": 1, "ST5": 2, "ST6": 1}  # edge additions
+
+
+def block_layers(block: space.Block, stage: int) -> list[Layer]:
+    """Kernels of one block in ``stage``: its ops plus the additions its edges need."""
+    c, hw = STAGE_CHANNELS[stage], STAGE_RESOLUTION[stage]
+    layers = [layer for op in block.ops for layer in op_layers(op, c, hw)]
+    return layers + [_elementwise("add", c * hw * hw, c)] * _NODE_ADDS[block.type]
+
+
+def fixed_layers() -> list[Layer]:
+    """Stem, the three reductions (C -> 2C at half the resolution) and the head."""
+    c0 = STAGE_CHANNELS[0]
+    layers = [_conv("conv", 3, c0, 3, 32, 32)]
+    for c, hw in zip(STAGE_CHANNELS, STAGE_RESOLUTION):
+        out_hw = hw // 2
+        layers += [_conv("conv", c, 2 * c, 3, hw, out_hw),
+                   _conv("conv", 2 * c, 2 * c, 3, out_hw, out_hw),
+                   _conv("conv", c, 2 * c, 2, hw, out_hw),
+                   _elementwise("add", 2 * c * out_hw ** 2, 2 * c)]
+    last = 2 * STAGE_CHANNELS[-1]
+    pool_in = last * (STAGE_RESOLUTION[-1] // 2) ** 2
+    return layers + [Layer("pool", 0, pool_in, last, 0, False, last),
+                     _conv("fc", last, N_CLASSES, 1, 1, 1, norm=False)]
 
 
 class Cost(NamedTuple):
@@ -52,60 +140,38 @@ class Cost(NamedTuple):
 ZERO = Cost(0, 0, 0)
 
 
-def conv_bn_relu(cin: int, cout: int, k: int, out_hw: int, groups: int = 1,
-                 norm: bool = True) -> Cost:
-    """Conv2d (bias) [-> BatchNorm2d -> ReLU] producing ``cout x out_hw x out_hw``."""
-    out = cout * out_hw * out_hw
-    weights = cout * (cin // groups) * k * k
-    conv = Cost(weights + cout, out * (cin // groups) * k * k + out, 0)
-    conv = Cost(conv.params, conv.conv_macs, conv.conv_macs)
-    if norm:
-        conv += Cost(2 * cout, 0, 3 * out)  # BN: 2 params/channel, 2 ops/element; ReLU 1
-    return conv
+def layers_cost(layers: list[Layer]) -> Cost:
+    """Parameters and MACs of kernels under the ptflops conventions of the module docstring."""
+    params = conv = other = 0
+    for layer in layers:
+        if layer.kind in WEIGHTED:
+            params, conv = params + layer.weights, conv + layer.macs
+        elif layer.kind == "pool":
+            other += layer.elems_in
+        if layer.norm:
+            params, other = params + 2 * layer.channels, other + 3 * layer.elems_out
+        elif layer.relu:
+            other += layer.elems_out
+    return Cost(params, conv, conv + other)
 
 
 def op_cost(op: str, c: int, hw: int) -> Cost:
     """Cost of one op (``conv``, ``mbconv``, ``bconv``) on ``c`` channels at ``hw x hw``."""
-    if op == "conv":
-        return conv_bn_relu(c, c, 3, hw) * 4
-    if op == "mbconv":
-        e = 2 * c
-        se = conv_bn_relu(e, e, 1, 1, norm=False) * 2 + Cost(0, 0, e * hw * hw + e)  # pool, ReLU
-        sub = conv_bn_relu(c, e, 3, hw) + se + conv_bn_relu(e, c, 1, hw)
-        return sub * 2
-    if op == "bconv":
-        total = ZERO
-        for w in (c // 2, c, 2 * c) * 2:
-            total += conv_bn_relu(c, w, 1, hw) + conv_bn_relu(w, w, 5, hw, groups=w) \
-                + conv_bn_relu(w, c, 1, hw)
-        return total
-    raise ValueError(f"unknown op {op!r}; allowed: {', '.join(space.OPS)}")
-
-
-def reduction_cost(cin: int, cout: int, in_hw: int) -> Cost:
-    out_hw = in_hw // 2
-    return (conv_bn_relu(cin, cout, 3, out_hw) + conv_bn_relu(cout, cout, 3, out_hw)
-            + conv_bn_relu(cin, cout, 2, out_hw))
+    return layers_cost(op_layers(op, c, hw))
 
 
 def fixed_cost() -> Cost:
     """Stem, the three reductions and the head (pool + linear)."""
-    total = conv_bn_relu(3, STAGE_CHANNELS[0], 3, 32)
-    for c, hw in zip(STAGE_CHANNELS, STAGE_RESOLUTION):
-        total += reduction_cost(c, 2 * c, hw)
-    last = 2 * STAGE_CHANNELS[-1]
-    pool = last * (STAGE_RESOLUTION[-1] // 2) ** 2
-    linear = last * N_CLASSES + N_CLASSES
-    return total + Cost(linear, linear, pool + linear)
+    return layers_cost(fixed_layers())
 
 
 @lru_cache(maxsize=1)
 def block_costs() -> np.ndarray:
     """int64 array (3 stages, 45 blocks, 3) of (params, conv MACs, ptflops MACs)."""
     out = np.zeros((space.N_STAGES, space.N_BLOCKS, 3), dtype=np.int64)
-    for s, (c, hw) in enumerate(zip(STAGE_CHANNELS, STAGE_RESOLUTION)):
+    for s in range(space.N_STAGES):
         for block in space.BLOCKS:
-            out[s, block.k] = sum((op_cost(op, c, hw) for op in block.ops), ZERO)
+            out[s, block.k] = layers_cost(block_layers(block, s))
     return out
 
 

@@ -4,7 +4,9 @@ Input ``(N, 3, 32, 32)``; a 3x3 stem (3 -> 32 channels), then per stage ``s`` on
 block (a :class:`Cell`, ``C = 32, 64, 128`` channels at 32, 16, 8 pixels) and one
 :class:`Reduction` (C -> 2C channels, half the resolution); the head is global average
 pooling and a linear layer (256 -> classes).  A cell is built from its stage's canonical
-block (:data:`blox_gym.space.BLOCKS`), so isomorphic vectors give identical modules.
+block (:data:`blox_gym.space.BLOCKS`), so isomorphic vectors give identical modules.  The
+sizes come from :mod:`blox_gym.costs`, whose kernel list (``costs.op_layers``) describes the
+same layers for the counts and the modelled hardware.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from blox_gym import space
-from blox_gym.costs import N_CLASSES, STAGE_CHANNELS
+from blox_gym.costs import (BCONV_KERNEL, BCONV_WIDTHS, CONV_REPEATS, MBCONV_EXPANSION,
+                            MBCONV_UNITS, N_CLASSES, STAGE_CHANNELS)
 
 IMAGE_SHAPE = (3, 32, 32)
 
@@ -50,20 +53,21 @@ class SqueezeExcite(nn.Module):
 
 def conv_op(c: int) -> nn.Module:
     """``conv``: four 3x3 convs, C -> C, no residual."""
-    return nn.Sequential(*(GenericConv(c, c, 3) for _ in range(4)))
+    return nn.Sequential(*(GenericConv(c, c, 3) for _ in range(CONV_REPEATS)))
 
 
 def mbconv_op(c: int) -> nn.Module:
     """``mbconv``: two residual units of 3x3 conv C -> 2C, squeeze-excite, 1x1 conv 2C -> C."""
-    return nn.Sequential(*(Residual(GenericConv(c, 2 * c, 3), SqueezeExcite(2 * c),
-                                    GenericConv(2 * c, c, 1)) for _ in range(2)))
+    e = MBCONV_EXPANSION * c
+    return nn.Sequential(*(Residual(GenericConv(c, e, 3), SqueezeExcite(e), GenericConv(e, c, 1))
+                           for _ in range(MBCONV_UNITS)))
 
 
 def bconv_op(c: int) -> nn.Module:
     """``bconv``: six residual bottlenecks, 1x1 C -> w, depthwise 5x5, 1x1 w -> C, for
     w = C/2, C, 2C, C/2, C, 2C."""
-    widths = (c // 2, c, 2 * c) * 2
-    return nn.Sequential(*(Residual(GenericConv(c, w, 1), GenericConv(w, w, 5, groups=w),
+    widths = (int(f * c) for f in BCONV_WIDTHS)
+    return nn.Sequential(*(Residual(GenericConv(c, w, 1), GenericConv(w, w, BCONV_KERNEL, groups=w),
                                     GenericConv(w, c, 1)) for w in widths))
 
 

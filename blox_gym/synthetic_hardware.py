@@ -1,8 +1,9 @@
 """Modelled hardware for the synthetic table: training time and two inference latencies.
 
-Every network is broken into *layers* (one kernel each) by :func:`op_layers` and
-:func:`fixed_layers`; a :class:`Device` turns a layer into milliseconds with a roofline
-(compute vs memory traffic) plus a per-kernel overhead.  Model times are sums over layers
+Every network is broken into *layers* (one kernel each) by :func:`blox_gym.costs.op_layers`
+and :func:`~blox_gym.costs.fixed_layers`, the one description of the networks' structure (it
+also gives the parameter and MAC counts); a :class:`Device` turns a layer into milliseconds
+with a roofline (compute vs memory traffic) plus a per-kernel overhead.  Model times are sums over layers
 (the fixed part, then one block per stage), so they are exact per-block sums before the
 measurement noise that :mod:`blox_gym.synthetic` adds.  All constants are documented in
 ``docs/synthetic.md``; they describe *modelled* devices, not measurements.
@@ -16,80 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from blox_gym import costs, space
-
-
-class Layer(NamedTuple):
-    """One kernel of the network for one image."""
-
-    kind: str  # conv (dense kxk), pw (1x1), dw (depthwise), fc, pool, sigmoid, mul, add
-    macs: int  # multiply-accumulates (bias adds included, ptflops convention)
-    elems_in: int  # input activation elements read
-    elems_out: int  # output activation elements written
-    weights: int  # parameters read
-    norm: bool  # followed by BatchNorm + ReLU
-    channels: int  # output channels (vector-lane padding on the DSP)
-
-
-def _conv(kind: str, cin: int, cout: int, k: int, in_hw: int, out_hw: int,
-          groups: int = 1, norm: bool = True) -> Layer:
-    out = cout * out_hw * out_hw
-    macs = out * (cin // groups) * k * k + out
-    return Layer(kind, macs, cin * in_hw * in_hw, out, cout * (cin // groups) * k * k + cout,
-                 norm, cout)
-
-
-def _elementwise(kind: str, elems: int, channels: int) -> Layer:
-    return Layer(kind, 0, elems, elems, 0, False, channels)
-
-
-def op_layers(op: str, c: int, hw: int) -> list[Layer]:
-    """Kernels of one op (``conv``, ``mbconv``, ``bconv``) on ``c`` channels at ``hw x hw``."""
-    px = hw * hw
-    if op == "conv":
-        return [_conv("conv", c, c, 3, hw, hw)] * 4
-    if op == "mbconv":
-        e = 2 * c
-        sub = [_conv("conv", c, e, 3, hw, hw),
-               Layer("pool", 0, e * px, e, 0, False, e),
-               _conv("fc", e, e, 1, 1, 1, norm=False),
-               _conv("fc", e, e, 1, 1, 1, norm=False),
-               _elementwise("sigmoid", e, e),
-               _elementwise("mul", e * px, e),
-               _conv("pw", e, c, 1, hw, hw),
-               _elementwise("add", c * px, c)]
-        return sub * 2
-    if op == "bconv":
-        layers = []
-        for w in (c // 2, c, 2 * c) * 2:
-            layers += [_conv("pw", c, w, 1, hw, hw), _conv("dw", w, w, 5, hw, hw, groups=w),
-                       _conv("pw", w, c, 1, hw, hw), _elementwise("add", c * px, c)]
-        return layers
-    raise ValueError(f"unknown op {op!r}; allowed: {', '.join(space.OPS)}")
-
-
-def block_layers(block: space.Block, stage: int) -> list[Layer]:
-    """Kernels of one block in ``stage``: its ops plus the additions its edges need."""
-    c, hw = costs.STAGE_CHANNELS[stage], costs.STAGE_RESOLUTION[stage]
-    layers = [layer for op in block.ops for layer in op_layers(op, c, hw)]
-    adds = {"ST1": 0, "ST2": 0, "ST3": 1, "ST4": 1, "ST5": 2, "ST6": 1}[block.type]
-    return layers + [_elementwise("add", c * hw * hw, c)] * adds
-
-
-def fixed_layers() -> list[Layer]:
-    """Stem, the three reductions and the head."""
-    c0 = costs.STAGE_CHANNELS[0]
-    layers = [_conv("conv", 3, c0, 3, 32, 32)]
-    for c, hw in zip(costs.STAGE_CHANNELS, costs.STAGE_RESOLUTION):
-        out_hw = hw // 2
-        layers += [_conv("conv", c, 2 * c, 3, hw, out_hw),
-                   _conv("conv", 2 * c, 2 * c, 3, out_hw, out_hw),
-                   _conv("conv", c, 2 * c, 2, hw, out_hw),
-                   _elementwise("add", 2 * c * out_hw ** 2, 2 * c)]
-    last = 2 * costs.STAGE_CHANNELS[-1]
-    pool_in = last * (costs.STAGE_RESOLUTION[-1] // 2) ** 2
-    return layers + [Layer("pool", 0, pool_in, last, 0, False, last),
-                     _conv("fc", last, costs.N_CLASSES, 1, 1, 1, norm=False)]
+from blox_gym import space
+from blox_gym.costs import Layer, block_layers, fixed_layers, op_layers  # noqa: F401 (re-exported)
 
 
 class Device(NamedTuple):

@@ -49,6 +49,44 @@ def test_every_block_counts_equal_analytic_block_costs():
         assert counts == tuple(C.block_costs()[stage, k].tolist()), S.BLOCKS[k]
 
 
+def _weighted_calls(module: nn.Module, shape) -> list[tuple[int, int, int]]:
+    """(parameters, output elements, input elements) of each Conv2d/Linear call, in order."""
+    calls = []
+
+    def hook(mod, inputs, output):
+        calls.append((sum(p.numel() for p in mod.parameters()), output.numel(), inputs[0].numel()))
+
+    handles = [m.register_forward_hook(hook) for m in module.modules()
+               if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        module.eval()(torch.zeros(shape))
+    for h in handles:
+        h.remove()
+    return calls
+
+
+def _layer_calls(layers) -> list[tuple[int, int, int]]:
+    return [(x.weights, x.elems_out, x.elems_in) for x in layers if x.kind in C.WEIGHTED]
+
+
+@pytest.mark.parametrize("op", S.OPS)
+def test_modules_are_the_kernel_list_layer_by_layer(op):
+    """The networks' structure is described once (costs.op_layers, the source of the counts
+    and the modelled hardware); the PyTorch modules must build the same layers in order."""
+    for c, hw in zip(C.STAGE_CHANNELS, C.STAGE_RESOLUTION):
+        built = _weighted_calls(M.OP_BUILDERS[op](c), (1, c, hw, hw))
+        assert built == _layer_calls(C.op_layers(op, c, hw)), (op, c)
+
+
+def test_whole_network_is_the_kernel_list_layer_by_layer():
+    model = M.build_model([[[0], [0, 0, 1, 0]]] * 3)  # a single conv op in every stage
+    fixed = _layer_calls(C.fixed_layers())  # stem, 3 x (reduction's three convs), head
+    expected = fixed[:1]
+    for s, (c, hw) in enumerate(zip(C.STAGE_CHANNELS, C.STAGE_RESOLUTION)):
+        expected += _layer_calls(C.op_layers("conv", c, hw)) + fixed[1 + 3 * s:4 + 3 * s]
+    assert _weighted_calls(model, (1, 3, 32, 32)) == expected + fixed[-1:]
+
+
 def test_count_module_restores_training_mode_and_rejects_unknown_layers():
     model = M.build_model(0).train()
     M.count_module(model)
