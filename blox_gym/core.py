@@ -176,7 +176,12 @@ class SearchCore:
         return int((self._paid > 0).sum())
 
     def seen(self, arch) -> bool | np.ndarray:
-        """Whether each model was already trained (at any fidelity)."""
+        """Deprecated (nothing used it): whether each model was already trained (at any
+        fidelity); ``core.evaluations()["model_id"]`` lists what the search trained."""
+        import warnings
+
+        warnings.warn("SearchCore.seen is deprecated and will be removed; read "
+                      "core.evaluations()['model_id']", DeprecationWarning, stacklevel=2)
         ids, single = self._ids(arch)
         out = self._paid[ids] > 0
         return bool(out[0]) if single else out

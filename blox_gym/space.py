@@ -212,7 +212,7 @@ def _parse(arch) -> tuple[np.ndarray, bool]:
         if a.ndim not in (1, 2) or a.shape[-1] != N_COMPONENTS:
             raise ValueError(f"an architecture is the nested form [[[op0], [op1, previous, "
                              f"input, skip]]] * 3 or {N_COMPONENTS} integers; got shape "
-                             f"{a.shape}: {_short(arch)}")
+                             f"{a.shape}: {short_repr(arch)}")
         single = a.ndim == 1
     return _to_int_array(a.reshape(-1, N_COMPONENTS)), single
 
@@ -226,9 +226,10 @@ def _raw_indices(flat: np.ndarray) -> np.ndarray:
         raise
 
 
-def _short(x) -> str:
+def short_repr(x: object, limit: int = 120) -> str:
+    """``repr(x)`` cut to at most ``limit`` characters, for bounded error messages."""
     text = repr(x)
-    return text if len(text) < 120 else text[:117] + "..."
+    return text if len(text) < limit else text[:limit - 3] + "..."
 
 
 def _out(values: np.ndarray, single: bool):
@@ -259,7 +260,7 @@ def from_raw_index(index) -> np.ndarray:
     """Flat vector(s) of raw index/indices; inverse of :func:`raw_index`."""
     idx = np.asarray(index)
     if idx.dtype.kind not in "iu" or ((idx < 0) | (idx >= N_RAW)).any():
-        raise ValueError(f"raw index must be an integer in 0..{N_RAW - 1}, got {_short(index)}")
+        raise ValueError(f"raw index must be an integer in 0..{N_RAW - 1}, got {short_repr(index)}")
     flat = (idx.reshape(-1, 1) // _PLACE) % RADIX
     return flat[0] if idx.ndim == 0 else flat
 
@@ -298,7 +299,7 @@ def canonical(arch) -> np.ndarray:
     ids = np.atleast_1d(model_id(arch))
     if (ids < 0).any():
         raise ValueError(f"invalid architecture (a stage has previous = input = skip = 0): "
-                         f"{_short(arch)}")
+                         f"{short_repr(arch)}")
     out = CANONICAL[ids].astype(np.int64)
     return out[0] if np.ndim(model_id(arch)) == 0 else out
 
@@ -307,7 +308,7 @@ def model_ids_to_archs(ids) -> np.ndarray:
     """Canonical flat vector(s) for model id(s)."""
     arr = np.asarray(ids)
     if arr.dtype.kind not in "iu" or ((arr < 0) | (arr >= N_MODELS)).any():
-        raise ValueError(f"model id must be an integer in 0..{N_MODELS - 1}, got {_short(ids)}")
+        raise ValueError(f"model id must be an integer in 0..{N_MODELS - 1}, got {short_repr(ids)}")
     return CANONICAL[arr].astype(np.int64)
 
 
@@ -374,7 +375,12 @@ def _graph_arrays(flat: np.ndarray):
 
 
 def node_labels() -> tuple:
-    """Labels ``(op_name, stage)`` of the 11 unminimised nodes, as in the original graph."""
+    """Deprecated (nothing used it; :func:`graph` returns the labels of a model's nodes):
+    labels ``(op_name, stage)`` of the 11 unminimised nodes."""
+    import warnings
+
+    warnings.warn("blox_gym.space.node_labels is deprecated and will be removed; graph() "
+                  "returns each model's node labels", DeprecationWarning, stacklevel=2)
     labels = [("input", None)]
     for s in range(N_STAGES):
         labels += [("op0", s), ("op1", s), ("reduction", s)]

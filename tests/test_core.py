@@ -101,3 +101,10 @@ def test_signatures_are_charged_once(table):
     other = SearchCore(table)
     other.signatures(1, blocks_per_stage=space.N_BLOCKS)  # the space's 45 distinct blocks
     assert other.cost["models"] == pytest.approx(3 * 45 * 1 / 200)
+
+
+def test_deprecated_seen_warns_and_still_answers(table):
+    core = SearchCore(table)
+    core.evaluate(7, fidelity=3)
+    with pytest.warns(DeprecationWarning, match="SearchCore.seen is deprecated"):
+        assert core.seen(7) is True and core.seen(np.array([7, 8])).tolist() == [True, False]

@@ -201,3 +201,16 @@ def test_block_indices_invert_the_model_id_digits():
     assert S.block_indices(7 + 45 * 3 + 2025 * 44).tolist() == [7, 3, 44]
     ids = np.array([[0, 91_124], [45, 2025]])
     assert S.block_indices(ids).tolist() == [[[0, 0, 0], [44, 44, 44]], [[0, 1, 0], [0, 0, 1]]]
+
+
+def test_deprecated_node_labels_warns_and_still_answers():
+    with pytest.warns(DeprecationWarning, match="node_labels is deprecated"):
+        labels = S.node_labels()
+    assert len(labels) == S.N_NODES and labels[0] == ("input", None)
+    assert labels[1:4] == (("op0", 0), ("op1", 0), ("reduction", 0))
+
+
+def test_short_repr_is_bounded():
+    assert S.short_repr([1, 2]) == "[1, 2]"
+    long = S.short_repr(list(range(100)))
+    assert len(long) == 120 and long.endswith("...") and long.startswith("[0, 1, 2")

@@ -188,7 +188,7 @@ def check_action(action, n: int) -> int:
     else:
         a = -1
     if not 0 <= a < n:
-        raise ValueError(f"action must be an int in 0..{n - 1}, got {_short(action)}")
+        raise ValueError(f"action must be an int in 0..{n - 1}, got {space.short_repr(action)}")
     return a
 
 
@@ -295,7 +295,7 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
         if not len(rows):
             return
         if self.on_budget_end == "stop":
-            raise RuntimeError(f"copies {_short(rows.tolist())}: " + self._over_message())
+            raise RuntimeError(f"copies {space.short_repr(rows.tolist())}: " + self._over_message())
         self._new_searches(rows)
 
     def _new_searches(self, rows) -> None:
@@ -334,7 +334,7 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
             if not (a.view(np.uint64) >= self.n_actions).any():  # negatives wrap to huge
                 return a
         raise ValueError(f"actions must be {self.num_envs} ints in 0..{self.n_actions - 1}, "
-                         f"got {_short(actions)}")
+                         f"got {space.short_repr(actions)}")
 
     def step(self, actions):
         a = self._check_actions(actions)
@@ -406,8 +406,3 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
         return tuple(render_line(self._x[i], self._unset, int(self._model_ids()[i]),
                                  float(self._last_reward[i]), float(best[i]), float(spent[i]),
                                  self.budget, self.cost_unit) for i in range(self.num_envs))
-
-
-def _short(x) -> str:
-    text = repr(x)
-    return text if len(text) < 120 else text[:117] + "..."
