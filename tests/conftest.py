@@ -1,14 +1,63 @@
 import os
 import tempfile
+from pathlib import Path
 
 # Keep the suite hermetic: caches and the default table live in one scratch folder per run,
 # unless the caller points BLOX_GYM_DATA somewhere on purpose.
+PRIVATE_CACHE = "BLOX_GYM_DATA" not in os.environ
 os.environ.setdefault("BLOX_GYM_DATA", tempfile.mkdtemp(prefix="blox-gym-tests-"))
 
 import numpy as np
 import pytest
 
-from blox_gym import costs, space, store
+from blox_gym import costs, paths, space, store
+
+# The official hashes of all 91,125 models (space.model_hashes, about a minute of CPU on a
+# busy machine) are computed at most once per machine for the test suite: a session copies a
+# verified earlier result into its private cache, and leaves its own for the next session.
+HASHES = "model_hashes-v1.npy"  # space.model_hashes' file in the cache folder
+SHARED_HASHES = Path(tempfile.gettempdir()) / f"blox-gym-tests-{os.getuid()}" / HASHES
+REFERENCE_HASHES = {0: "39554afd1b33a44663e653ad10137b9a", 1: "608cbd138efc765f416179ef531470b2",
+                    24519: "c3bc16e69893c8ea08f1e89e61f4caa5",
+                    91124: "8727035c55e96f431cf0268cb2bb878c"}  # reference 1.4
+
+
+def verified_hashes(path: Path) -> np.ndarray | None:
+    """The hash table at ``path`` if it is whole, unique, has the reference's hashes, and
+    agrees with a fresh computation on 64 sampled models; else None."""
+    try:
+        hashes = np.load(path)
+    except (OSError, ValueError):
+        return None
+    if hashes.shape != (space.N_MODELS,) or hashes.dtype != np.dtype("<U32"):
+        return None
+    sample = np.random.default_rng(0).choice(space.N_MODELS, 64, replace=False)
+    recomputed = space.compute_hash(space.CANONICAL[sample].astype(np.int64))
+    ok = (all(hashes[i] == h for i, h in REFERENCE_HASHES.items())
+          and recomputed.tolist() == hashes[sample].tolist()
+          and len(np.unique(hashes)) == space.N_MODELS)
+    return hashes if ok else None
+
+
+def _reuse_shared_hashes() -> None:
+    private = paths.cache_dir() / HASHES
+    if PRIVATE_CACHE and not private.exists() and SHARED_HASHES.exists():
+        hashes = verified_hashes(SHARED_HASHES)
+        if hashes is not None:
+            paths.atomic_save_npy(private, hashes)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Leave this session's hash table for the next one (only a verified one)."""
+    private = paths.cache_dir() / HASHES
+    if PRIVATE_CACHE and private.exists() and verified_hashes(SHARED_HASHES) is None:
+        hashes = verified_hashes(private)
+        if hashes is not None:
+            SHARED_HASHES.parent.mkdir(parents=True, exist_ok=True)
+            paths.atomic_save_npy(SHARED_HASHES, hashes)
+
+
+_reuse_shared_hashes()
 
 SMALL_EPOCHS = 20
 
@@ -80,6 +129,43 @@ def structured_store(tmp_path_factory):
     path = tmp_path_factory.mktemp("stores") / "structured.zarr"
     store.write_store(path, arrays, attrs, progress=False)
     return str(path), arrays
+
+
+@pytest.fixture(scope="module")
+def small_table(small_store):
+    """A fresh :class:`Table` on ``small_store`` per test module (its caches start empty)."""
+    from blox_gym.table import Table
+
+    return Table(small_store[0])
+
+
+@pytest.fixture(scope="module")
+def small_values(small_store):
+    """The arrays ``small_store`` was written from (``small_arrays()``)."""
+    return small_store[1]
+
+
+RELEASE = Path(__file__).parent / "fixtures" / "release"  # the committed release fixture
+RELEASE_FORMATS = ("blox", "pickle", "csv")
+
+
+@pytest.fixture(scope="session")
+def release_source(tmp_path_factory):
+    """The release fixture's store, written from the same random values as the committed
+    files (tests/fixtures/make_release_fixture.py)."""
+    from fixtures.make_release_fixture import write_fixture_store
+
+    return write_fixture_store(tmp_path_factory.mktemp("source") / "fixture.zarr")
+
+
+@pytest.fixture(scope="session")
+def release_imported(tmp_path_factory):
+    """The committed release fixture imported once per encoding: {fmt: store path}."""
+    from blox_gym.formats import import_release
+
+    out = tmp_path_factory.mktemp("imported")
+    return {fmt: import_release(RELEASE, out / f"{fmt}.zarr", prefer=(fmt,), progress=False)
+            for fmt in RELEASE_FORMATS}
 
 
 @pytest.fixture()

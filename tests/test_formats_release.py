@@ -12,24 +12,8 @@ import pytest
 from blox_gym import costs, space, store
 from blox_gym.formats import FormatError, export_store, files, import_release
 from blox_gym.table import open_table
-from fixtures.make_release_fixture import DEVICE, N_MODELS, fixture_models, write_fixture_store
-
-RELEASE = Path(__file__).parent / "fixtures" / "release"
-FORMATS = ("blox", "pickle", "csv")
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    """The fixture's store, written from the same random values as the committed files."""
-    return write_fixture_store(tmp_path_factory.mktemp("source") / "fixture.zarr")
-
-
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory):
-    """The committed fixture imported once per encoding: {fmt: store path}."""
-    out = tmp_path_factory.mktemp("imported")
-    return {fmt: import_release(RELEASE, out / f"{fmt}.zarr", prefer=(fmt,), progress=False)
-            for fmt in FORMATS}
+from conftest import RELEASE, RELEASE_FORMATS as FORMATS
+from fixtures.make_release_fixture import DEVICE, N_MODELS, fixture_models
 
 
 def committed(fmt):
@@ -45,8 +29,8 @@ def test_fixture_is_small_and_complete():
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_export_reproduces_the_committed_files_byte_for_byte(source, tmp_path, fmt):
-    written = export_store(source, fmt, tmp_path, progress=False)
+def test_export_reproduces_the_committed_files_byte_for_byte(release_source, tmp_path, fmt):
+    written = export_store(release_source, fmt, tmp_path, progress=False)
     assert sorted(Path(p).name for p in written) == committed(fmt)
     for path in written:
         assert Path(path).read_bytes() == (RELEASE / Path(path).name).read_bytes(), path
@@ -54,8 +38,8 @@ def test_export_reproduces_the_committed_files_byte_for_byte(source, tmp_path, f
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_import_of_the_export_equals_the_store(source, imported, fmt):
-    a, b = store.open_store(source), store.open_store(imported[fmt])
+def test_import_of_the_export_equals_the_store(release_source, release_imported, fmt):
+    a, b = store.open_store(release_source), store.open_store(release_imported[fmt])
     assert sorted(a.array_keys()) == sorted(b.array_keys())
     for name in a.array_keys():
         assert np.array_equal(a[name][...], b[name][...], equal_nan=a[name].dtype.kind == "f"), name
@@ -67,8 +51,8 @@ def test_import_of_the_export_equals_the_store(source, imported, fmt):
         assert a.attrs[key] == b.attrs[key], key
 
 
-def test_import_attrs_and_counts(imported):
-    attrs = dict(store.open_store(imported["csv"]).attrs)
+def test_import_attrs_and_counts(release_imported):
+    attrs = dict(store.open_store(release_imported["csv"]).attrs)
     assert attrs["name"] == "blox-official" and attrs["licence"] == "CC BY-NC 4.0"
     assert attrs["seeds"] == [0, 1] and attrs["epochs"] == 20
     source = attrs["source"]
@@ -84,18 +68,18 @@ def test_import_attrs_and_counts(imported):
     assert attrs["env"]["1"]["cuda"] == "11.2"
 
 
-def test_export_of_a_subset_keeps_model_id_order(source, tmp_path):
+def test_export_of_a_subset_keeps_model_id_order(release_source, tmp_path):
     ids = fixture_models()
     subset = [int(ids[7]), int(ids[3]), 5, int(ids[30])]  # 5 is not in the store: skipped
-    for path in export_store(source, "pickle", tmp_path, models=subset, progress=False):
+    for path in export_store(release_source, "pickle", tmp_path, models=subset, progress=False):
         name = Path(path).name
         header, columns = files.read(Path(path).read_bytes(), name)
         expected = space.model_hashes()[sorted([ids[3], ids[7], ids[30]])]
         assert columns["model_hash"].tolist() == expected.tolist(), name
     with pytest.raises(ValueError, match="model ids"):
-        export_store(source, "csv", tmp_path, models=[-1])
+        export_store(release_source, "csv", tmp_path, models=[-1])
     with pytest.raises(ValueError, match="unknown format"):
-        export_store(source, "xml", tmp_path)
+        export_store(release_source, "xml", tmp_path)
 
 
 def test_preference_picks_one_encoding_per_stem(tmp_path):

@@ -13,24 +13,8 @@ from blox_gym import space, store
 from blox_gym.formats import FormatError, export_store, files, import_release, schema
 from blox_gym.formats.header import dump_header, make_header
 from blox_gym.table import open_table
-from fixtures.make_release_fixture import (DEVICE, GPUS, fixture_models, fixture_store_inputs,
-                                           write_fixture_store)
-
-RELEASE = Path(__file__).parent / "fixtures" / "release"
-FORMATS = ("blox", "pickle", "csv")
-
-
-@pytest.fixture(scope="module")
-def fixture_store(tmp_path_factory):
-    return write_fixture_store(tmp_path_factory.mktemp("fixture") / "fixture.zarr")
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """The committed fixture imported once per encoding: {fmt: store path}."""
-    out = tmp_path_factory.mktemp("reference")
-    return {fmt: import_release(RELEASE, out / f"{fmt}.zarr", prefer=fmt, progress=False)
-            for fmt in FORMATS}
+from conftest import RELEASE, RELEASE_FORMATS as FORMATS
+from fixtures.make_release_fixture import DEVICE, GPUS, fixture_models, fixture_store_inputs
 
 
 def copy_release(tmp_path: Path, fmt: str) -> Path:
@@ -62,7 +46,7 @@ def numpy_rows(header: dict, columns: dict) -> list[list]:
 # ---------------------------------------------------------------- 1: numpy scalars
 
 @pytest.mark.parametrize("module", ["numpy._core.multiarray", "numpy.core.multiarray"])
-def test_pickles_of_numpy_scalars_import_like_plain_values(tmp_path, reference, module):
+def test_pickles_of_numpy_scalars_import_like_plain_values(tmp_path, release_imported, module):
     src = copy_release(tmp_path, "pickle")
     for path in src.iterdir():
         header, columns = files.read(path.read_bytes(), path.name)
@@ -71,7 +55,7 @@ def test_pickles_of_numpy_scalars_import_like_plain_values(tmp_path, reference, 
         assert f"c{module}\n".encode() in body
         path.write_bytes(dump_header(header) + body)
     numpy_store = import_release(src, tmp_path / "numpy.zarr", prefer="pickle", progress=False)
-    a, b = store.open_store(reference["pickle"]), store.open_store(numpy_store)
+    a, b = store.open_store(release_imported["pickle"]), store.open_store(numpy_store)
     for name in a.array_keys():
         assert np.array_equal(a[name][...], b[name][...], equal_nan=a[name].dtype.kind == "f"), name
 
@@ -85,8 +69,8 @@ def test_numpy_globals_beyond_scalars_are_still_refused():
 
 # ---------------------------------------------------------------- 2: per-model env strings
 
-def test_env_strings_are_kept_per_model_and_exported_byte_identical(tmp_path, reference):
-    imported = reference["csv"]
+def test_env_strings_are_kept_per_model_and_exported_byte_identical(tmp_path, release_imported):
+    imported = release_imported["csv"]
     table = open_table(imported)
     arrays, attrs = fixture_store_inputs()
     for model in fixture_models()[:8]:
@@ -133,12 +117,12 @@ def with_extra_column(path: Path, name: str, values: list) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_extra_trailing_columns_are_accepted_and_reported(tmp_path, reference, fmt):
+def test_extra_trailing_columns_are_accepted_and_reported(tmp_path, release_imported, fmt):
     src = copy_release(tmp_path, fmt)
     for stem in ("blox-base-0", "blox-info", f"blox-bench-{DEVICE}"):
         with_extra_column(src / f"{stem}.{fmt}", "run_id", list(range(40)))
     out = import_release(src, tmp_path / "out.zarr", prefer=fmt, progress=False)
-    a, b = store.open_store(reference[fmt]), store.open_store(out)
+    a, b = store.open_store(release_imported[fmt]), store.open_store(out)
     for name in a.array_keys():
         assert np.array_equal(a[name][...], b[name][...], equal_nan=a[name].dtype.kind == "f"), name
     entries = {e["name"]: e for e in b.attrs["source"]["files"]}
@@ -225,11 +209,11 @@ def test_files_of_different_tables_are_not_mixed(tmp_path, synthetic_store):
 
 # ---------------------------------------------------------------- checks of issue 11
 
-def test_consistency_of_the_three_formats_like_test_datasets(fixture_store, tmp_path):
+def test_consistency_of_the_three_formats_like_test_datasets(release_source, tmp_path):
     """The original ``tools/test_datasets.py``: the same rows from .blox, .csv and .pickle."""
     folders = {fmt: tmp_path / fmt for fmt in FORMATS}
     for fmt in FORMATS:
-        export_store(fixture_store, fmt, folders[fmt], progress=False)
+        export_store(release_source, fmt, folders[fmt], progress=False)
     for path in sorted(folders["pickle"].iterdir()):
         reference = files.read(path.read_bytes(), path.name)[1]
         for fmt in ("blox", "csv"):

@@ -16,98 +16,94 @@ README = [[[0], [1, 1, 1, 1]], [[1], [1, 1, 0, 0]], [[0], [0, 1, 1, 0]]]  # mode
 README_HASH = "c3bc16e69893c8ea08f1e89e61f4caa5"
 
 
-@pytest.fixture(scope="module")
-def table(small_store):
-    return Table(small_store[0])
+def test_metadata(small_table):
+    assert small_table.seeds == [0, 3] and small_table.epochs == 20
+    assert small_table.devices == ["dev-a"]
+    assert small_table.extended == ["train_top1", "train_loss"] and not small_table.is_synthetic
+    assert small_table.env(3) == {"python": "3.12"}
+    assert small_table.attrs["missing_models"]["train_top1"] == space.N_MODELS  # seed 3 lacks ext
+    assert small_table.attrs["missing_models"]["val_top1"] == 0
 
 
-@pytest.fixture(scope="module")
-def arrays(small_store):
-    return small_store[1]
-
-
-def test_metadata(table):
-    assert table.seeds == [0, 3] and table.epochs == 20 and table.devices == ["dev-a"]
-    assert table.extended == ["train_top1", "train_loss"] and not table.is_synthetic
-    assert table.env(3) == {"python": "3.12"}
-    assert table.attrs["missing_models"]["train_top1"] == space.N_MODELS  # seed 3 lacks ext
-    assert table.attrs["missing_models"]["val_top1"] == 0
-
-
-def test_model_spellings_agree(table, arrays):
-    expected = arrays["test_top1"][0, 24519]
+def test_model_spellings_agree(small_table, small_values):
+    expected = small_values["test_top1"][0, 24519]
     flat = space.to_flat(README)
     for spec in (24519, np.int64(24519), README, flat.tolist(), tuple(flat.tolist()), README_HASH,
                  README_HASH.upper()):
-        assert table.test_acc(spec) == expected
+        assert small_table.test_acc(spec) == expected
     many = [np.array([24519, 0]), flat[None].repeat(2, 0), [README, [[[0], [0, 1, 0, 0]]] * 3],
             [README_HASH, "39554afd1b33a44663e653ad10137b9a"]]
     for spec in many[1:3]:
-        assert table.test_acc(spec)[0] == expected
-    assert np.array_equal(table.test_acc(many[0]), table.test_acc(many[3]))
+        assert small_table.test_acc(spec)[0] == expected
+    assert np.array_equal(small_table.test_acc(many[0]), small_table.test_acc(many[3]))
     # an isomorphic vector (single conv from op0 or from op1) gives the same answer
-    assert table.val_acc([[[0], [0, 0, 0, 1]]] * 3) == table.val_acc([[[2], [0, 0, 1, 0]]] * 3)
+    assert small_table.val_acc([[[0], [0, 0, 0, 1]]] * 3) \
+        == small_table.val_acc([[[2], [0, 0, 1, 0]]] * 3)
 
 
-def test_val_acc_semantics(table, arrays):
-    val = arrays["val_top1"]
+def test_val_acc_semantics(small_table, small_values):
+    val = small_values["val_top1"]
     ids = np.array([0, 5, 24519, 91124])
-    assert np.array_equal(table.val_acc(ids), val[0, ids].max(axis=1))
-    assert np.array_equal(table.val_acc(ids, epoch=7), val[0, ids, :7].max(axis=1))
-    assert np.array_equal(table.val_acc(ids, epoch=7, best=False), val[0, ids, 6])
-    assert np.array_equal(table.val_acc(ids, seed=3), val[1, ids].max(axis=1))
-    assert table.val_acc(5) == val[0, 5].max() and isinstance(table.val_acc(5), float)
-    assert np.allclose(table.val_acc(ids, seed="mean"), val[:, ids].max(axis=2).mean(axis=0))
-    everything = table.val_acc(np.arange(space.N_MODELS))
+    assert np.array_equal(small_table.val_acc(ids), val[0, ids].max(axis=1))
+    assert np.array_equal(small_table.val_acc(ids, epoch=7), val[0, ids, :7].max(axis=1))
+    assert np.array_equal(small_table.val_acc(ids, epoch=7, best=False), val[0, ids, 6])
+    assert np.array_equal(small_table.val_acc(ids, seed=3), val[1, ids].max(axis=1))
+    assert small_table.val_acc(5) == val[0, 5].max() and isinstance(small_table.val_acc(5), float)
+    assert np.allclose(small_table.val_acc(ids, seed="mean"), val[:, ids].max(axis=2).mean(axis=0))
+    everything = small_table.val_acc(np.arange(space.N_MODELS))
     assert np.array_equal(everything, val[0].max(axis=1))
 
 
-def test_seed_generator_is_reproducible(table, arrays):
+def test_seed_generator_is_reproducible(small_table, small_values):
     ids = np.arange(1000)
-    a = table.test_acc(ids, seed=np.random.default_rng(7))
-    b = table.test_acc(ids, seed=np.random.default_rng(7))
+    a = small_table.test_acc(ids, seed=np.random.default_rng(7))
+    b = small_table.test_acc(ids, seed=np.random.default_rng(7))
     assert np.array_equal(a, b)
     choice = np.random.default_rng(7).integers(2, size=1000)
-    assert np.array_equal(a, arrays["test_top1"][choice, ids])
+    assert np.array_equal(a, small_values["test_top1"][choice, ids])
 
 
-def test_other_metrics(table, arrays):
+def test_other_metrics(small_table, small_values):
     ids = np.array([3, 77])
-    assert np.array_equal(table.train_time(ids), arrays["train_time_s"][0, ids])
-    assert np.array_equal(table.train_time(ids, epoch=5), arrays["train_time_s"][0, ids] * 5 / 20)
-    assert np.array_equal(table.train_acc(ids, epoch=4), arrays["train_top1"][0, ids, :4].max(1))
-    loss = arrays["train_loss"][0, ids]
-    assert np.array_equal(table.train_loss(ids), loss[:, -1])
-    assert np.array_equal(table.train_loss(ids, epoch=3), loss[:, 2])
-    assert np.array_equal(table.train_loss(ids, epoch=3, best=True), loss[:, :3].min(1))
-    assert np.isnan(table.train_loss(ids, seed=3)).all()  # seed 3 has no extended data
-    assert table.params(0) == int(arrays["params"][0]) and isinstance(table.params(0), int)
-    assert table.params(91124) == 1_363_940 + 2 * (21_856 + 72_384 + 259_456)  # bconv x2 x3
-    assert table.flops(ids).dtype == np.int64
-    assert table.latency(3, "dev-a") == pytest.approx(float(arrays["latency/dev-a"][3]))
-    assert np.array_equal(table.signatures(1), arrays["signatures"][:, :, 0])
-    assert np.array_equal(table.signatures(), arrays["signatures"][:, :, 1])
-    assert table.arch_vec(24519) == README
-    assert np.array_equal(table.arch_vec(np.array([24519])), space.to_flat(README)[None])
-    assert table.model_hash(24519) == README_HASH
+    assert np.array_equal(small_table.train_time(ids), small_values["train_time_s"][0, ids])
+    assert np.array_equal(small_table.train_time(ids, epoch=5),
+                          small_values["train_time_s"][0, ids] * 5 / 20)
+    assert np.array_equal(small_table.train_acc(ids, epoch=4),
+                          small_values["train_top1"][0, ids, :4].max(1))
+    loss = small_values["train_loss"][0, ids]
+    assert np.array_equal(small_table.train_loss(ids), loss[:, -1])
+    assert np.array_equal(small_table.train_loss(ids, epoch=3), loss[:, 2])
+    assert np.array_equal(small_table.train_loss(ids, epoch=3, best=True), loss[:, :3].min(1))
+    assert np.isnan(small_table.train_loss(ids, seed=3)).all()  # seed 3 has no extended data
+    assert small_table.params(0) == int(small_values["params"][0])
+    assert isinstance(small_table.params(0), int)
+    assert small_table.params(91124) == 1_363_940 + 2 * (21_856 + 72_384 + 259_456)  # bconv x2 x3
+    assert small_table.flops(ids).dtype == np.int64
+    assert small_table.latency(3, "dev-a") == pytest.approx(float(small_values["latency/dev-a"][3]))
+    assert np.array_equal(small_table.signatures(1), small_values["signatures"][:, :, 0])
+    assert np.array_equal(small_table.signatures(), small_values["signatures"][:, :, 1])
+    assert small_table.arch_vec(24519) == README
+    assert np.array_equal(small_table.arch_vec(np.array([24519])), space.to_flat(README)[None])
+    assert small_table.model_hash(24519) == README_HASH
 
 
-def test_full_info_layout(table, arrays):
-    info = table.full_info(README)
+def test_full_info_layout(small_table, small_values):
+    info = small_table.full_info(README)
     assert list(info) == ["val_top1", "test_top1", "train_time_s", "train_top1", "train_loss",
                           "model_hash", "seed", "dev-a", "info", "env"]
-    assert info["val_top1"] == arrays["val_top1"][0, 24519].tolist()
+    assert info["val_top1"] == small_values["val_top1"][0, 24519].tolist()
     assert isinstance(info["train_time_s"], int)
-    assert info["info"] == {"params": table.params(24519), "flops": table.flops(24519),
+    assert info["info"] == {"params": small_table.params(24519), "flops": small_table.flops(24519),
                             "arch_vec": README}
     json.dumps(info)
 
 
-def test_top(table, arrays):
-    best = arrays["val_top1"][0].max(axis=1)
-    top = table.top(5)
+def test_top(small_table, small_values):
+    best = small_values["val_top1"][0].max(axis=1)
+    top = small_table.top(5)
     assert np.all(np.diff(best[top]) <= 0) and best[top[0]] == best.max()
-    assert table.test_acc(table.top(1, by="test")[0]) == arrays["test_top1"][0].max()
+    winner = small_table.top(1, by="test")[0]
+    assert small_table.test_acc(winner) == small_values["test_top1"][0].max()
 
 
 @pytest.mark.parametrize("call, message", [
@@ -124,23 +120,23 @@ def test_top(table, arrays):
     (lambda t: t.signatures(3), "available: [1, 10]"),
     (lambda t: t.top(by="loss"), "'val' or 'test'"),
 ])
-def test_bad_queries(table, call, message):
+def test_bad_queries(small_table, call, message):
     with pytest.raises(ValueError) as err:
-        call(table)
+        call(small_table)
     assert message in str(err.value)
 
 
-def test_pickles_by_path(table):
-    clone = pickle.loads(pickle.dumps(table))
-    assert clone.path == table.path and clone.val_acc(9) == table.val_acc(9)
+def test_pickles_by_path(small_table):
+    clone = pickle.loads(pickle.dumps(small_table))
+    assert clone.path == small_table.path and clone.val_acc(9) == small_table.val_acc(9)
 
 
 def test_memory_url_round_trip():
-    arrays = {"val_top1": np.full((1, space.N_MODELS, 3), 50.0),
+    small_values = {"val_top1": np.full((1, space.N_MODELS, 3), 50.0),
               "test_top1": np.full((1, space.N_MODELS), 60.01),
               "train_time_s": np.full((1, space.N_MODELS), 1234.0)}
-    url = "memory://blox-gym-tests/table.zarr"
-    store.write_store(url, arrays, {"name": "m", "seeds": [0], "source": {"kind": "test"},
+    url = "memory://blox-gym-tests/small_table.zarr"
+    store.write_store(url, small_values, {"name": "m", "seeds": [0], "source": {"kind": "test"},
                                     "licence": "none"}, progress=False)
     t = open_table(url)
     assert t.test_acc(4) == 60.01 and t.val_acc(np.arange(3)).tolist() == [50.0] * 3
@@ -192,7 +188,7 @@ def test_unknown_schema_version(small_store, tmp_path):
 
 
 def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
-    arrays = {"val_top1": np.full((1, space.N_MODELS, 2), 50.0),
+    small_values = {"val_top1": np.full((1, space.N_MODELS, 2), 50.0),
               "test_top1": np.full((1, space.N_MODELS), 60.0),
               "train_time_s": np.full((1, space.N_MODELS), 100.0)}
     calls = []
@@ -206,7 +202,8 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     real = store.encode
     monkeypatch.setattr(store, "encode", failing)
     with pytest.raises(KeyboardInterrupt):
-        store.write_store(tmp_path / "t.zarr", arrays, {"name": "m", "seeds": [0], "licence": "x",
+        store.write_store(tmp_path / "t.zarr", small_values,
+                          {"name": "m", "seeds": [0], "licence": "x",
                                                         "source": {"kind": "test"}}, progress=False)
     assert list(tmp_path.iterdir()) == []
 
@@ -240,7 +237,7 @@ def test_accuracy_encoding_is_exact():
 
 
 def test_default_table_is_built_once_in_blox_gym_data(tmp_path, monkeypatch, small_store):
-    from blox_gym import synthetic, table as table_module
+    from blox_gym import synthetic, small_table as table_module
 
     builds = []
 
