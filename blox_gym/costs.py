@@ -19,7 +19,7 @@ with ``backend_specific_config={"count_functional": False}`` (module hooks only)
 its default ``count_functional=True`` it also patches ``torch.nn.functional.relu`` and
 ``adaptive_avg_pool2d``, which ``nn.ReLU`` and ``nn.AdaptiveAvgPool2d`` call internally,
 so it counts every ReLU output element and every pooled input element twice: for the
-largest model (id 8284) 306,983,012 instead of 305,711,460.  Which ptflops version
+largest models (125 tie; ids 8284 to 82840) 306,983,012 MACs instead of 305,711,460.  Which ptflops version
 produced the released ``flops`` is recorded only in the release's env file.
 """
 

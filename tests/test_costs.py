@@ -55,3 +55,12 @@ def test_release_columns_are_params_and_ptflops_macs():
     assert flops[model] == C.model_costs()[model, 2] and flops.shape == (S.N_MODELS,)
     with pytest.raises(ValueError, match="unknown cost column 'macs'; allowed: params, flops"):
         C.release_column("macs")
+
+
+def test_largest_models_as_docs_models_md_states():
+    macs = C.model_costs()[:, 2]
+    largest = np.flatnonzero(macs == macs.max())
+    assert macs.max() == 305_711_460 and C.model_costs()[largest[0], 0] == 3_784_036
+    assert len(largest) == 125 and (largest.min(), largest.max()) == (8284, 82840)
+    assert sorted(set(S.block_indices(largest).ravel().tolist())) == [4, 16, 25, 33, 40]
+    assert all(S.BLOCKS[k].ops == ("mbconv", "mbconv") for k in (4, 16, 25, 33, 40))
