@@ -132,11 +132,11 @@ def test_pickles_by_path(small_table):
 
 
 def test_memory_url_round_trip():
-    small_values = {"val_top1": np.full((1, space.N_MODELS, 3), 50.0),
+    arrays = {"val_top1": np.full((1, space.N_MODELS, 3), 50.0),
               "test_top1": np.full((1, space.N_MODELS), 60.01),
               "train_time_s": np.full((1, space.N_MODELS), 1234.0)}
-    url = "memory://blox-gym-tests/small_table.zarr"
-    store.write_store(url, small_values, {"name": "m", "seeds": [0], "source": {"kind": "test"},
+    url = "memory://blox-gym-tests/table.zarr"
+    store.write_store(url, arrays, {"name": "m", "seeds": [0], "source": {"kind": "test"},
                                     "licence": "none"}, progress=False)
     t = open_table(url)
     assert t.test_acc(4) == 60.01 and t.val_acc(np.arange(3)).tolist() == [50.0] * 3
@@ -188,7 +188,7 @@ def test_unknown_schema_version(small_store, tmp_path):
 
 
 def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
-    small_values = {"val_top1": np.full((1, space.N_MODELS, 2), 50.0),
+    arrays = {"val_top1": np.full((1, space.N_MODELS, 2), 50.0),
               "test_top1": np.full((1, space.N_MODELS), 60.0),
               "train_time_s": np.full((1, space.N_MODELS), 100.0)}
     calls = []
@@ -202,8 +202,7 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     real = store.encode
     monkeypatch.setattr(store, "encode", failing)
     with pytest.raises(KeyboardInterrupt):
-        store.write_store(tmp_path / "t.zarr", small_values,
-                          {"name": "m", "seeds": [0], "licence": "x",
+        store.write_store(tmp_path / "t.zarr", arrays, {"name": "m", "seeds": [0], "licence": "x",
                                                         "source": {"kind": "test"}}, progress=False)
     assert list(tmp_path.iterdir()) == []
 
@@ -237,7 +236,7 @@ def test_accuracy_encoding_is_exact():
 
 
 def test_default_table_is_built_once_in_blox_gym_data(tmp_path, monkeypatch, small_store):
-    from blox_gym import synthetic, small_table as table_module
+    from blox_gym import synthetic, table as table_module
 
     builds = []
 
