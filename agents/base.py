@@ -15,6 +15,9 @@ import numpy as np
 
 from blox_gym import space
 from blox_gym.core import Budget, BudgetExhausted, SearchCore
+from blox_gym.resolve import Models
+
+INVALID = [0] * space.N_COMPONENTS  # an invalid architecture: scores -1 at no cost
 
 
 class SearchStalled(RuntimeError):
@@ -40,30 +43,24 @@ class Evaluator:
         """Epochs of a full training run in the table (the highest fidelity)."""
         return self.core.epochs
 
-    def __call__(self, arch, fidelity: int | None = None, resume: bool = True) -> float:
-        """One model: a model id (int) or a flat encoding (15 ints, list or array).
+    def __call__(self, arch: Models, fidelity: int | None = None, resume: bool = True) -> float:
+        """One model (:mod:`blox_gym.resolve`; a 1-D array of 15 ints is its architecture).
         ``resume=False`` charges a training from scratch (see ``SearchCore.evaluate``)."""
-        if isinstance(arch, np.ndarray):
-            arch = arch.tolist()  # a 1-D array would be read as 15 model ids
         before = self.core.spent
         value = self.core.evaluate(arch, fidelity, resume=resume)
         self._count(self.core.spent > before)
         return value
 
-    def many(self, archs, fidelity: int | None = None, resume: bool = True) -> np.ndarray:
-        """Evaluate models in order (a 1-D array of ids or rows of encodings)."""
-        return np.array([self(a, fidelity, resume) for a in _rows(archs)])
+    def many(self, archs: Models, fidelity: int | None = None, resume: bool = True
+             ) -> np.ndarray:
+        """Evaluate models in order (a 1-D array of ids, rows of encodings, ...)."""
+        ids = self.core.ids(archs).ids.tolist()
+        return np.array([self(m if m >= 0 else INVALID, fidelity, resume) for m in ids])
 
     def _count(self, charged: bool) -> None:
         self._free_streak = 0 if charged else self._free_streak + 1
         if self._free_streak >= self.stall_limit:
             raise SearchStalled(f"{self.stall_limit} evaluations in a row cost nothing")
-
-
-def _rows(archs):
-    if isinstance(archs, np.ndarray) and archs.ndim == 1 and archs.dtype.kind in "iu":
-        return [int(a) for a in archs]
-    return list(archs)
 
 
 @dataclasses.dataclass

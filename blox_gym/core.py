@@ -39,6 +39,7 @@ from typing import Protocol
 import numpy as np
 
 from blox_gym import finetuning, space
+from blox_gym.resolve import Models, Resolved, official_hashes, resolve
 from blox_gym.table import Table
 
 UNITS = ("models", "epochs", "seconds")
@@ -182,60 +183,47 @@ class SearchCore:
 
         warnings.warn("SearchCore.seen is deprecated and will be removed; read "
                       "core.evaluations()['model_id']", DeprecationWarning, stacklevel=2)
-        ids, single = self._ids(arch)
+        ids, single = self.ids(arch)
         out = self._paid[ids] > 0
         return bool(out[0]) if single else out
 
     # ------------------------------------------------------------ evaluation
 
-    def evaluate(self, arch, fidelity: int | None = None, at_epoch: bool = False,
+    def evaluate(self, arch: Models, fidelity: int | None = None, at_epoch: bool = False,
                  resume: bool = True) -> float:
-        """Validation top-1 (percent) of ``arch`` after ``fidelity`` epochs, or -1 if invalid.
+        """Validation top-1 (percent) of one model after ``fidelity`` epochs, or -1 if invalid.
 
         ``at_epoch=False`` gives the best over the first ``fidelity`` epochs (what a search
         sees when it keeps the best checkpoint), ``True`` the value at that epoch.
         ``resume=False`` trains from scratch: all ``fidelity`` epochs are charged.
         """
-        return float(self.evaluate_many(arch, fidelity, at_epoch, resume)[0])
+        return float(self._evaluate(arch, True, fidelity, at_epoch, resume)[0])
 
-    def evaluate_many(self, archs, fidelity: int | None = None, at_epoch: bool = False,
+    def evaluate_many(self, archs: Models, fidelity: int | None = None, at_epoch: bool = False,
                       resume: bool = True) -> np.ndarray:
-        """Evaluate models in order: ids, hashes or architectures, one or many (see Table)."""
+        """Evaluate models in order: ids, hashes or architectures (:mod:`blox_gym.resolve`)."""
+        return self._evaluate(archs, False, fidelity, at_epoch, resume)
+
+    def _evaluate(self, models: Models, one: bool, fidelity: int | None, at_epoch: bool,
+                  resume: bool) -> np.ndarray:
         if self.exhausted:
             raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
                                   f"spent ({self.spent:.3f})")
         fidelity = self.epochs if fidelity is None else fidelity
         if not isinstance(fidelity, (int, np.integer)) or not 1 <= fidelity <= self.epochs:
             raise ValueError(f"fidelity must be an int in 1..{self.epochs} epochs, got {fidelity!r}")
-        ids = self._ids_or_invalid(archs)
+        ids = self.ids(models, one).ids
         out = np.full(len(ids), INVALID_REWARD)
         for i, mid in enumerate(ids.tolist()):
             if mid >= 0:
                 out[i] = self._evaluate_one(mid, int(fidelity), at_epoch, resume)
         return out
 
-    def _ids_or_invalid(self, models) -> np.ndarray:
-        """Model ids (-1 for invalid architectures) of ids, hashes or architectures."""
-        if isinstance(models, (int, np.integer, str)) or (
-                isinstance(models, np.ndarray) and models.ndim <= 1 and models.dtype.kind in "iuUO"):
-            return self._ids(models)[0]
-        return np.atleast_1d(space.model_id(models)).astype(np.int64)
-
-    def _ids(self, models) -> tuple[np.ndarray, bool]:
-        if self.table is not None:
-            return self.table.ids(models)
-        single = np.ndim(models) == 0
-        if isinstance(models, str) or (isinstance(models, np.ndarray) and models.dtype.kind in "UO"):
-            ids = np.atleast_1d(space.model_from_hash(models if single else list(models)))
-        elif isinstance(models, (int, np.integer)) or (
-                isinstance(models, np.ndarray) and models.dtype.kind in "iu"):
-            ids = np.atleast_1d(np.asarray(models, dtype=np.int64))
-            if ((ids < 0) | (ids >= space.N_MODELS)).any():
-                raise ValueError(f"model ids must be in 0..{space.N_MODELS - 1}")
-        else:
-            ids = np.atleast_1d(space.model_id(models)).astype(np.int64)
-            single = np.ndim(space.model_id(models)) == 0
-        return ids.astype(np.int64), single
+    def ids(self, models: Models, one: bool = False) -> Resolved:
+        """``models`` read as :mod:`blox_gym.resolve` reads them (hashes through the table if
+        there is one), with invalid architectures as id -1 (they score -1 at no cost)."""
+        hashes = official_hashes if self.table is None else self.table._hash_ids
+        return resolve(models, hashes, invalid="mark", one=one)
 
     def _evaluate_one(self, mid: int, fidelity: int, at_epoch: bool, resume: bool) -> float:
         if self.finetune is not None:
@@ -300,9 +288,7 @@ class SearchCore:
         if self.exhausted:
             raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
                                   f"spent ({self.spent:.3f})")
-        ids = self._ids_or_invalid(arch)
-        if len(ids) != 1:
-            raise ValueError("finetune_model takes one model")
+        ids = self.ids(arch, one=True).ids
         if ids[0] < 0:
             return INVALID_REWARD
         return self._finetune_one(int(ids[0]), setting)

@@ -536,10 +536,11 @@ def _hash_to_id() -> dict:
 
 
 def model_hash(arch):
-    """Official 32-hex model hash, ``None`` when invalid (an object array for many)."""
+    """Official 32-hex model hash (a ``str``), ``None`` when invalid (an object array of
+    them for many)."""
     ids = np.atleast_1d(model_id(arch))
     hashes = model_hashes()
-    out = np.array([hashes[i] if i >= 0 else None for i in ids.tolist()], dtype=object)
+    out = np.array([str(hashes[i]) if i >= 0 else None for i in ids.tolist()], dtype=object)
     return out[0] if np.ndim(model_id(arch)) == 0 else out
 
 

@@ -1,17 +1,11 @@
 """Query API over a blox-gym store, with the original ``blox.Dataset`` semantics.
 
-Every query takes *models* as
-
-* a model id (``int``) or a 1-D integer ``numpy`` array of ids,
-* an architecture: the nested form, a flat list/tuple of 15 ints, or an ``(N, 15)`` array
-  (isomorphic architectures give the same answer),
-* a model hash (a 32-hex string) or a list / 1-D string array of hashes,
-* a pandas ``Index`` or ``Series`` of any of the array forms (``df.index``),
-
-and returns a Python scalar for one model or a ``numpy`` array for many.  A 1-D numpy
-array is always read as model ids; pass one flat architecture as a list or an ``(1, 15)``
-array.  **Invalid architectures raise** ``ValueError`` (scalar and vectorized alike); use
-``blox_gym.space.is_valid`` to filter first.
+Every query takes *models* as :mod:`blox_gym.resolve` reads them (the one table of accepted
+forms, also in ``docs/models-argument.md``): a model id, ``'#<id>'``, a hash, one
+architecture (flat or nested), or many of them (a 1-D int array is model ids; a list of ints
+is one architecture), and returns a plain Python scalar (``float``, ``int``, ``str``) for
+one model or a ``numpy`` array for many.  **Invalid architectures raise** ``ValueError``;
+use ``blox_gym.space.is_valid`` to filter first.
 
 ``seed`` selects the training seed: an ``int`` from :attr:`Table.seeds`, ``"mean"`` for the
 average over seeds, or a ``numpy.random.Generator`` that draws one seed per model.
@@ -29,6 +23,7 @@ import numpy as np
 
 from blox_gym import finetuning, paths, space, store
 from blox_gym import metrics as _metrics
+from blox_gym.resolve import Models, Resolved, resolve
 
 DEFAULT_NAME = "blox-synthetic-v2.zarr"  # v2: synthetic model 2 (fine-tuning world)
 POINT_READS = 8  # single-model reads of an array before it is loaded whole
@@ -90,44 +85,18 @@ class Table:
         hashes = store.hash_strings(self._static("model_hash"))
         return {h: i for i, h in enumerate(hashes.tolist())}
 
-    def ids(self, models) -> tuple[np.ndarray, bool]:
-        """Resolve ``models`` to ``(int64 model ids, was_scalar)``; see the module docstring."""
-        if hasattr(models, "to_numpy") and type(models).__module__.startswith("pandas"):
-            models = models.to_numpy()  # a pandas Index or Series: its values, as numpy
-        if isinstance(models, (int, np.integer)) and not isinstance(models, bool):
-            return _check_ids(np.array([models], dtype=np.int64)), True
-        if isinstance(models, str):
-            return np.array([self._from_hash(models)], dtype=np.int64), True
-        if isinstance(models, np.ndarray):
-            if models.ndim == 1 and models.dtype.kind in "iu":
-                return _check_ids(models.astype(np.int64)), False
-            if models.ndim == 1 and models.dtype.kind in "UO":
-                return np.array([self._from_hash(h) for h in models], dtype=np.int64), False
-            if models.ndim == 0 and models.dtype.kind in "iu":
-                return _check_ids(models.reshape(1).astype(np.int64)), True
-        elif isinstance(models, (list, tuple)) and models and all(isinstance(m, str) for m in models):
-            return np.array([self._from_hash(h) for h in models], dtype=np.int64), False
-        try:
-            ids = space.model_id(models)
-        except ValueError as err:
-            if isinstance(models, (list, tuple)) and all(
-                    isinstance(m, (int, np.integer)) for m in models):
-                raise ValueError(f"{err} (to pass model ids, use a numpy int array)") from None
-            raise
-        single = np.ndim(ids) == 0
-        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
-        if (ids < 0).any():
-            bad = space.to_flat(models)
-            bad = (bad if single else bad[np.flatnonzero(ids < 0)[0]]).tolist()
-            raise ValueError(f"{int((ids < 0).sum())} invalid architecture(s) (a stage with "
-                             f"previous = input = skip = 0), e.g. {bad}")
-        return ids, single
+    def ids(self, models: Models, one: bool = False) -> Resolved:
+        """Resolve ``models`` to ``(int64 model ids, was_scalar)`` by the one reading of
+        :mod:`blox_gym.resolve` (hashes looked up in this table); invalid architectures
+        raise.  ``one=True`` requires exactly one model."""
+        return resolve(models, self._hash_ids, one=one)
 
-    def _from_hash(self, h: str) -> int:
+    def _hash_ids(self, hashes: list[str]) -> np.ndarray:
+        lookup = self._hash_lookup
         try:
-            return self._hash_lookup[str(h).lower()]
-        except KeyError:
-            raise ValueError(f"{h!r} is not the hash of a Blox model") from None
+            return np.array([lookup[h] for h in hashes], dtype=np.int64)
+        except KeyError as err:
+            raise ValueError(f"{err.args[0]!r} is not the hash of a Blox model") from None
 
     # ------------------------------------------------------------ raw access
 
@@ -508,9 +477,7 @@ class Table:
         summary = dict(self.attrs.get("env", {}).get(str(seed), {}))
         if model is None or str(seed) not in self.attrs.get("env_per_model", []):
             return summary
-        ids, single = self.ids(model)
-        if not single:
-            raise ValueError("env takes one model")
+        ids = self.ids(model, one=True).ids
         key = ("env", seed)
         if key not in self._cache:
             array = self._root[f"env/{seed}"]
@@ -522,10 +489,7 @@ class Table:
 
     def full_info(self, models, seed=0) -> dict:
         """Everything about one model in the original ``Dataset.full_info`` layout."""
-        ids, single = self.ids(models)
-        if not single:
-            raise ValueError("full_info takes one model")
-        mid = int(ids[0])
+        mid = int(self.ids(models, one=True).ids[0])
         si = self._seed_index(seed)
         info: dict[str, Any] = {}
         for name in _metrics.names(training=True):
@@ -664,13 +628,6 @@ def nan_mean(per_seed) -> np.ndarray:
 def _scalar_value(name: str, value) -> float | int:
     value = float(value)
     return int(value) if name == "train_time_s" and value.is_integer() else value
-
-
-def _check_ids(ids: np.ndarray) -> np.ndarray:
-    bad = (ids < 0) | (ids >= space.N_MODELS)
-    if bad.any():
-        raise ValueError(f"model id {int(ids[bad][0])} is out of range; ids are 0..{space.N_MODELS - 1}")
-    return ids
 
 
 def _reduce_epochs(data: np.ndarray, name: str, lowest: bool) -> np.ndarray:

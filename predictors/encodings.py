@@ -13,12 +13,13 @@ id, so isomorphic architectures are encoded alike.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from blox_gym import costs, space
+from blox_gym import costs, resolve, space
 
 if TYPE_CHECKING:  # torch and torch-geometric are imported on use only: they are slow to load
     import torch
@@ -30,28 +31,30 @@ SCALARS = tuple(costs.RELEASE_COLUMNS)  # cost scalars: "params", "flops"
 
 
 def model_ids(archs) -> np.ndarray:
-    """Model ids (int64, ``(N,)``) of ``archs``: ids (1-D ints) or encodings ((N, 15) ints).
+    """Model ids (int64, ``(N,)``) of many models, read by :mod:`blox_gym.resolve`: ids (a
+    1-D int array), encodings (``(N, 15)`` ints), architectures, hashes or ``'#<id>'``.
 
-    Raises ``ValueError`` for ids out of range, invalid encodings and other shapes.
+    Raises ``ValueError`` for ids out of range, invalid encodings and other shapes.  A list
+    of ints, read as model ids here before 0.2, still is, with a ``DeprecationWarning``
+    (everywhere else it is one architecture): pass ``np.array(ids)``.
     """
-    a = np.asarray(archs)
-    if a.dtype.kind not in "iu":
-        raise ValueError(f"archs must be an integer array: model ids (N,) or encodings "
-                         f"(N, {space.N_COMPONENTS}); got dtype {a.dtype}")
-    if a.ndim == 1:
-        bad = (a < 0) | (a >= space.N_MODELS)
-        if bad.any():
-            raise ValueError(f"model id {int(a[bad][0])} is out of range; ids are "
-                             f"0..{space.N_MODELS - 1}")
-        return a.astype(np.int64)
-    if a.ndim == 2 and a.shape[1] == space.N_COMPONENTS:
-        ids = np.atleast_1d(space.model_id(a))
-        if (ids < 0).any():
-            raise ValueError(f"encoding {a[np.flatnonzero(ids < 0)[0]].tolist()} is invalid "
-                             f"(a stage has previous = input = skip = 0)")
-        return ids.astype(np.int64)
-    raise ValueError(f"archs must be model ids (N,) or encodings (N, {space.N_COMPONENTS}); "
-                     f"got shape {a.shape}")
+    if isinstance(archs, (list, tuple)) and archs and all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in archs):
+        warnings.warn(f"predictors read a list of ints as model ids; elsewhere it is one "
+                      f"architecture and so it will be here: pass np.array(ids) "
+                      f"({resolve.LIST_OF_INTS})", DeprecationWarning, stacklevel=3)
+        archs = np.asarray(archs)
+    if isinstance(archs, np.ndarray) and archs.dtype.kind not in "iuUO":
+        raise ValueError(f"archs must be model ids (N,) or encodings (N, "
+                         f"{space.N_COMPONENTS}) as an integer array; got dtype {archs.dtype}")
+    if isinstance(archs, np.ndarray) and archs.ndim == 2 and archs.shape[1] != space.N_COMPONENTS:
+        raise ValueError(f"archs must be model ids (N,) or encodings (N, {space.N_COMPONENTS}); "
+                         f"got shape {archs.shape}")
+    resolved = resolve.resolve(archs)
+    if resolved.single:
+        raise ValueError(f"archs must be many models (an array of ids, rows of encodings); got "
+                         f"one: {space.short_repr(archs)}")
+    return resolved.ids
 
 
 def block_choices(archs) -> np.ndarray:
