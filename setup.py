@@ -36,7 +36,7 @@ setup(
     extras_require={
         # ray: the runner's Ray backend is tested against the local one on a local instance
         # syne-tune: its blackbox module imports huggingface_hub, which it does not require
-        "test": ["pytest>=8", "hypothesis>=6.90", "ptflops>=0.7", "ray>=2.9",
+        "test": ["pytest>=8", "hypothesis>=6.90", "mypy>=1.8", "ptflops>=0.7", "ray>=2.9",
                  "syne-tune>=0.16,<0.17", "huggingface_hub>=0.20", "kornia>=0.7",
                  "onnxruntime>=1.17", "onnx>=1.15", "xarray>=2024.1"],
         # train: the measurement pipeline's device-side augmentation (blox_gym.augment)

@@ -33,13 +33,15 @@ are unavailable.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from blox_gym import finetuning, space
-from blox_gym.resolve import Models, Resolved, official_hashes, resolve
+from blox_gym.resolve import Models, NotOneModel, Resolved, official_hashes, resolve
 from blox_gym.table import Table
 
 UNITS = ("models", "epochs", "seconds")
@@ -57,7 +59,7 @@ class Budget:
     amount: float
     unit: str = "models"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"budget unit {self.unit!r} is not one of {', '.join(UNITS)}")
         if not self.amount > 0:
@@ -108,9 +110,13 @@ class SearchCore:
 
     def __init__(self, table: Table | None, budget: Budget | None = None, seed: int | str = 0,
                  rng_seed: int | None = 0, evaluator: Evaluator | None = None):
-        if (table is None) == (evaluator is None):
+        source: Table | Evaluator
+        if table is not None and evaluator is None:
+            source = table
+        elif evaluator is not None and table is None:
+            source = evaluator
+        else:
             raise ValueError("a SearchCore needs exactly one of a table and an evaluator")
-        source = table if evaluator is None else evaluator
         if seed != "random" and seed not in source.seeds:
             raise ValueError(f"seed {seed!r} is not in the table; available: {source.seeds} "
                              f"or 'random'")
@@ -124,13 +130,14 @@ class SearchCore:
         self._paid = np.zeros(space.N_MODELS, dtype=np.int16)  # epochs paid per model
         self._model_seed = np.full(space.N_MODELS, -1, dtype=np.int64)
         self._cost = np.zeros(3)  # models, epochs, seconds
-        self._log: dict[str, list] = {k: [] for k in (
+        self._log: dict[str, list[Any]] = {k: [] for k in (
             "model_id", "fidelity", "seed", "val_top1", "charged_epochs",
             "cost_models", "cost_epochs", "cost_seconds", "protocol")}
-        self._best = (-np.inf, -1, -1)  # (val, model id, seed)
+        self._best: tuple[float, int, int] = (-np.inf, -1, -1)  # (val, model id, seed)
         self.finetune: FineTune | None = None  # set: evaluations fine-tune (blockwise NAS)
         self._finetuned: set[tuple[int, FineTune]] = set()  # (model, setting) paid
-        self._distilled: set[tuple] = set()  # (teacher, D) whose distillation was charged
+        # (teacher, D) whose distillation was charged
+        self._distilled: set[tuple[str | None, int]] = set()
         self._settings: dict[str, FineTune] = {}  # protocol name -> setting
 
     # ------------------------------------------------------------ state
@@ -158,6 +165,19 @@ class SearchCore:
     def exhausted(self) -> bool:
         return self.budget is not None and self.spent >= self.budget.amount
 
+    def _check_budget(self) -> None:
+        if self.budget is not None and self.spent >= self.budget.amount:
+            raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
+                                  f"spent ({self.spent:.3f})")
+
+    @property
+    def _table(self) -> Table:
+        """The table, for what only a table answers (static queries, fine-tuning)."""
+        if self.table is None:
+            raise ValueError("this SearchCore evaluates without a table (live): latency, "
+                             "parameters, signatures and fine-tuning need one")
+        return self.table
+
     @property
     def best_val(self) -> float:
         """Best validation top-1 seen so far (-inf before any valid evaluation)."""
@@ -176,7 +196,7 @@ class SearchCore:
         """Distinct models trained so far."""
         return int((self._paid > 0).sum())
 
-    def seen(self, arch) -> bool | np.ndarray:
+    def seen(self, arch: Models) -> bool | np.ndarray:
         """Deprecated (nothing used it): whether each model was already trained (at any
         fidelity); ``core.evaluations()["model_id"]`` lists what the search trained."""
         import warnings
@@ -197,7 +217,13 @@ class SearchCore:
         sees when it keeps the best checkpoint), ``True`` the value at that epoch.
         ``resume=False`` trains from scratch: all ``fidelity`` epochs are charged.
         """
-        return float(self._evaluate(arch, True, fidelity, at_epoch, resume)[0])
+        try:
+            return float(self._evaluate(arch, True, fidelity, at_epoch, resume)[0])
+        except NotOneModel:
+            warnings.warn("SearchCore.evaluate of several models is deprecated (it evaluates "
+                          "them all and returns the first value); use evaluate_many",
+                          DeprecationWarning, stacklevel=2)
+            return float(self._evaluate(arch, False, fidelity, at_epoch, resume)[0])
 
     def evaluate_many(self, archs: Models, fidelity: int | None = None, at_epoch: bool = False,
                       resume: bool = True) -> np.ndarray:
@@ -206,9 +232,7 @@ class SearchCore:
 
     def _evaluate(self, models: Models, one: bool, fidelity: int | None, at_epoch: bool,
                   resume: bool) -> np.ndarray:
-        if self.exhausted:
-            raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
-                                  f"spent ({self.spent:.3f})")
+        self._check_budget()
         fidelity = self.epochs if fidelity is None else fidelity
         if not isinstance(fidelity, (int, np.integer)) or not 1 <= fidelity <= self.epochs:
             raise ValueError(f"fidelity must be an int in 1..{self.epochs} epochs, got {fidelity!r}")
@@ -235,7 +259,7 @@ class SearchCore:
         if self.evaluator is not None:
             val = float(self.evaluator.val_top1(mid, fidelity, not at_epoch, seed))
         else:
-            val = float(self.table.column("val_top1", fidelity, not at_epoch, seed)[mid])
+            val = float(self._table.column("val_top1", fidelity, not at_epoch, seed)[mid])
         charged = max(0, fidelity - int(self._paid[mid])) if resume else fidelity
         if charged:
             seconds = self._train_time(mid, seed) * charged / self.epochs
@@ -249,7 +273,7 @@ class SearchCore:
     def _train_time(self, mid: int, seed: int) -> float:
         if self.evaluator is not None:
             return float(self.evaluator.train_time_s(mid, seed))
-        return float(self.table.column("train_time_s", seed=seed)[mid])
+        return float(self._table.column("train_time_s", seed=seed)[mid])
 
     def _append(self, mid: int, fidelity: int, seed: int, val: float, charged: int,
                 protocol: str) -> None:
@@ -261,20 +285,20 @@ class SearchCore:
         """A table teacher's name, or the test top-1 of a model used as the teacher."""
         if isinstance(setting.teacher, str):
             return setting.teacher
-        seed = self.table.seeds[0] if self.seed == "random" else self.seed
-        return float(self.table.test_acc(int(setting.teacher), seed=seed))
+        seed = self._table.seeds[0] if self.seed == "random" else self.seed
+        return float(self._table.test_acc(int(setting.teacher), seed=seed))
 
     def _finetune_one(self, mid: int, setting: FineTune) -> float:
         teacher = self._teacher(setting)
-        val = float(self.table.finetuned_column(teacher, setting.distill_epochs,
-                                                setting.finetune_epochs, "val")[mid])
+        val = float(self._table.finetuned_column(teacher, setting.distill_epochs,
+                                                 setting.finetune_epochs, "val")[mid])
         charged = 0
         if (mid, setting) not in self._finetuned:
             self._finetuned.add((mid, setting))
             charged = setting.finetune_epochs
             units = finetuning.finetune_cost(charged)
-            seed = self.table.seeds[0] if self.seed == "random" else int(self.seed)
-            seconds = float(self.table.column("train_time_s", seed=seed)[mid]) * units
+            seed = self._table.seeds[0] if self.seed == "random" else int(self.seed)
+            seconds = float(self._table.column("train_time_s", seed=seed)[mid]) * units
             self._cost += (units, units * self.epochs, seconds)
         if val > self._best[0]:
             self._best = (val, mid, -1)
@@ -282,12 +306,10 @@ class SearchCore:
         self._append(mid, setting.finetune_epochs, -1, val, charged, str(setting))
         return val
 
-    def finetune_model(self, arch, setting: FineTune) -> float:
+    def finetune_model(self, arch: Models, setting: FineTune) -> float:
         """Fine-tune one model with ``setting`` (whatever :attr:`finetune` is): its validation
         top-1, charging ``FT / 200`` models once per (model, setting)."""
-        if self.exhausted:
-            raise BudgetExhausted(f"the budget of {self.budget.amount} {self.budget.unit} is "
-                                  f"spent ({self.spent:.3f})")
+        self._check_budget()
         ids = self.ids(arch, one=True).ids
         if ids[0] < 0:
             return INVALID_REWARD
@@ -315,14 +337,17 @@ class SearchCore:
 
     # ------------------------------------------------------------ static information
 
-    def params(self, arch):
-        return self.table.params(arch)
+    def params(self, arch: Models) -> int | np.ndarray:
+        """Trainable parameters (the table's :meth:`~blox_gym.table.Table.params`)."""
+        return self._table.params(arch)
 
-    def flops(self, arch):
-        return self.table.flops(arch)
+    def flops(self, arch: Models) -> int | np.ndarray:
+        """ptflops MACs (the table's :meth:`~blox_gym.table.Table.flops`)."""
+        return self._table.flops(arch)
 
-    def latency(self, arch, device: str):
-        return self.table.latency(arch, device)
+    def latency(self, arch: Models, device: str) -> float | np.ndarray:
+        """Latency in ms on ``device`` (the table's :meth:`~blox_gym.table.Table.latency`)."""
+        return self._table.latency(arch, device)
 
     def distill(self, epochs: int = 10, teacher: str | None = None,
                 blocks_per_stage: int = finetuning.PAPER_BLOCKS_PER_STAGE) -> None:
@@ -337,8 +362,8 @@ class SearchCore:
                    blocks_per_stage: int = finetuning.PAPER_BLOCKS_PER_STAGE) -> np.ndarray:
         """Block signatures ``[stage, block]`` after ``epochs`` distillation epochs against
         ``teacher`` (``None``: the table's ``signatures``), charging :meth:`distill` once."""
-        values = (self.table.signatures(epochs) if teacher is None
-                  else self.table.teacher_signatures(teacher, epochs))
+        values = (self._table.signatures(epochs) if teacher is None
+                  else self._table.teacher_signatures(teacher, epochs))
         self.distill(epochs, teacher, blocks_per_stage)
         return values
 
@@ -369,15 +394,24 @@ class SearchCore:
 
         def finetuned_test(name: str, ids: np.ndarray) -> np.ndarray:
             setting = self._settings[name]
-            return self.table.finetuned_column(self._teacher(setting), setting.distill_epochs,
-                                               setting.finetune_epochs, "test")[ids]
+            column = self._table.finetuned_column(self._teacher(setting),
+                                                  setting.distill_epochs,
+                                                  setting.finetune_epochs, "test")
+            tests: np.ndarray = column[ids]
+            return tests
 
-        tests = self.table if self.evaluator is None else self.evaluator
-        return complete_record(rec, tests, self.best_test_in_table(), finetuned_test)
+        return complete_record(rec, self._source, self.best_test_in_table(), finetuned_test)
 
 
-def complete_record(rec: dict[str, np.ndarray], table: Table, best_test: float,
-                    finetuned_test=None) -> dict[str, np.ndarray]:
+class TestSource(Protocol):
+    """What answers test top-1 after a search: a :class:`Table` or an :class:`Evaluator`."""
+
+    def test_acc(self, models: np.ndarray, seed: int) -> np.ndarray: ...
+
+
+def complete_record(rec: dict[str, np.ndarray], table: TestSource, best_test: float,
+                    finetuned_test: Callable[[str, np.ndarray], np.ndarray] | None = None
+                    ) -> dict[str, np.ndarray]:
     """Adds ``best_val``, ``best_model``, ``reported_test`` and ``regret`` to a record's
     evaluation columns (``model_id``, ``seed``, ``val_top1``, ``protocol``...): the one record
     builder of SearchCore and the environments.  The first model reaching the best value
@@ -399,6 +433,8 @@ def complete_record(rec: dict[str, np.ndarray], table: Table, best_test: float,
         reported[mask] = table.test_acc(best_model[mask], seed=int(s))
     for name in np.unique(protocol[found & ~scratch]).tolist():
         mask = found & (protocol == name)
+        if finetuned_test is None:
+            raise ValueError(f"protocol {name!r} needs finetuned_test for its test accuracy")
         reported[mask] = finetuned_test(name, best_model[mask])
     rec.update(best_val=np.where(found, running, -np.inf), best_model=best_model,
                reported_test=reported, regret=best_test - reported)

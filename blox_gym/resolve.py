@@ -14,21 +14,29 @@ only be an architecture and is read as one.  Isomorphic architectures have the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, Union
 
 import numpy as np
 
 from blox_gym import space
 
-#: Anything :func:`resolve` reads (see the module docstring for what each form means).
-Models = Union[int, np.integer, str, Sequence[Any], np.ndarray, Any]
+#: Anything :func:`resolve` reads (``docs/models-argument.md``): typed loosely on purpose.
+Models = Any
+#: Forms that always mean one model (queries answer a Python scalar).
+OneModel = Union[int, np.integer[Any], str, list[int], tuple[int, ...]]
+#: Forms that always mean many models (queries answer an array); a 0-d array is the exception.
+ManyModels = Union[np.ndarray, list[str], tuple[str, ...]]
 #: Maps lower-case 32-hex hashes to model ids (int64 array), raising ``ValueError`` for
 #: an unknown hash.
 HashLookup = Callable[[list[str]], np.ndarray]
 
-LIST_OF_INTS = ("a list or tuple of ints is read as one architecture (15 components); pass "
-                "model ids as a numpy int array, e.g. np.array([3, 7])")
+LIST_OF_INTS = ("a list or tuple of ints is read as one architecture (15 components); to pass "
+                "model ids, use a numpy int array, e.g. np.array([3, 7])")
+
+
+class NotOneModel(ValueError):
+    """Several models where exactly one is expected (``one=True``)."""
 
 
 class Resolved(NamedTuple):
@@ -118,5 +126,5 @@ def _architectures(models: Any, invalid: str) -> Resolved:
 
 def _one(resolved: Resolved, one: bool) -> Resolved:
     if one and len(resolved.ids) != 1:
-        raise ValueError(f"expected one model, got {len(resolved.ids)}")
+        raise NotOneModel(f"expected one model, got {len(resolved.ids)}")
     return Resolved(resolved.ids, True) if one else resolved

@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, Union
 
 import numpy as np
+
+#: One architecture or many, in any form :func:`as_flat` reads (typed loosely on purpose).
+ArchLike = Any
+#: A per-model answer: a Python scalar for one architecture, an array for many.
+ScalarOrArray = Union[int, bool, np.ndarray]
 
 OPS = ("conv", "mbconv", "bconv")
 N_STAGES = 3
@@ -49,7 +54,7 @@ class Block(NamedTuple):
     k: int  # rank in first-appearance order (the per-stage digit of the model id)
     type: str  # ST1 (single op) .. ST6 (parallel), as in the original's connectivity figure
     ops: tuple[str, ...]  # ops of the surviving nodes, node 0 first
-    config: tuple[int, int, int, int, int]  # canonical (first met) stage config, flat order
+    config: tuple[int, ...]  # canonical (first met) stage config, flat order
     n_raw: int  # raw stage configs that minimise to this block
 
 
@@ -58,7 +63,8 @@ _TYPES = {(0, 0, 1): "ST1", (0, 1, 0): "ST1", (1, 0, 0): "ST2", (1, 1, 0): "ST3"
           (1, 0, 1): "ST4", (1, 1, 1): "ST5", (0, 1, 1): "ST6"}
 
 
-def _block_key(op0: int, op1: int, prev: int, inp: int, skip: int):
+def _block_key(op0: int, op1: int, prev: int, inp: int, skip: int
+               ) -> tuple[str, tuple[int, ...]] | None:
     kind = _TYPES.get((prev, inp, skip))
     if kind is None:
         return None
@@ -69,12 +75,12 @@ def _block_key(op0: int, op1: int, prev: int, inp: int, skip: int):
     return kind, (op0, op1)
 
 
-def _stage_tables():
+def _stage_tables() -> tuple[np.ndarray, tuple[Block, ...]]:
     """Per-stage config -> block rank (-1 invalid), and the 45 blocks."""
     config_to_block = np.full(N_CONFIGS, -1, dtype=np.int64)
-    keys: dict = {}
-    first: list = []
-    counts: list = []
+    keys: dict[tuple[str, tuple[int, ...]], int] = {}
+    first: list[tuple[int, ...]] = []
+    counts: list[int] = []
     for c in range(N_CONFIGS):
         digits = np.unravel_index(c, STAGE_RADIX[::-1])[::-1]  # op0 fastest
         key = _block_key(*map(int, digits))
@@ -98,12 +104,12 @@ _RADIX_U = RADIX.astype(np.uint64)
 _RADIX_REVERSED = tuple(int(r) for r in RADIX[::-1])  # ravel_multi_index: last axis fastest
 
 
-def _stage_terms(stage: int) -> dict:
+def _stage_terms(stage: int) -> dict[int, Any]:
     """Nested dicts ``[op0][op1][previous][input][skip]`` -> the stage's term
     ``k * 45**stage`` of the model id, for the scalar fast path of :func:`model_id` (dicts,
     unlike lists, reject negative values); an invalid stage maps to -91,125, so any id
     that contains one is negative."""
-    terms: dict = {}
+    terms: dict[int, Any] = {}
     for c, k in enumerate(CONFIG_TO_BLOCK):
         *path, last = (int(d) for d in np.unravel_index(c, STAGE_RADIX[::-1])[::-1])
         level = terms
@@ -128,11 +134,12 @@ RAW_TO_MODEL.flags.writeable = False
 
 
 
-def block_indices(ids) -> np.ndarray:
+def block_indices(ids: ArchLike) -> np.ndarray:
     """The block (0..44, as ``BLOCKS``) in each stage of model ``ids``: ``(..., 3)`` int64
     (a model id is ``k_0 + 45 k_1 + 45^2 k_2``)."""
     ids = np.asarray(ids, dtype=np.int64)
-    return (ids[..., None] // N_BLOCKS ** np.arange(N_STAGES)) % N_BLOCKS
+    blocks: np.ndarray = (ids[..., None] // N_BLOCKS ** np.arange(N_STAGES)) % N_BLOCKS
+    return blocks
 
 
 CANONICAL = BLOCK_CONFIGS[block_indices(np.arange(N_MODELS))].reshape(N_MODELS, -1).astype(
@@ -142,7 +149,7 @@ CANONICAL.flags.writeable = False  # (91,125, 15): canonical flat vector of each
 
 # ---------------------------------------------------------------- parsing and conversions
 
-def _nested_to_flat(arch, where: str = "") -> list[int]:
+def _nested_to_flat(arch: ArchLike, where: str = "") -> list[int]:
     if not isinstance(arch, (list, tuple)) or len(arch) != N_STAGES:
         raise ValueError(f"architecture{where} must have {N_STAGES} stages "
                          f"[[op0], [op1, previous, input, skip]], got {arch!r}")
@@ -158,7 +165,7 @@ def _nested_to_flat(arch, where: str = "") -> list[int]:
     return flat
 
 
-def _is_nested(x) -> bool:
+def _is_nested(x: object) -> bool:
     """True for one architecture in the nested form (a list of stages ``[[op0], [...]]``)."""
     return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (list, tuple)) \
         and len(x[0]) == 2 and isinstance(x[0][0], (list, tuple))
@@ -189,7 +196,7 @@ def _to_int_array(a: np.ndarray) -> np.ndarray:
     return flat
 
 
-def as_flat(arch) -> tuple[np.ndarray, bool]:
+def as_flat(arch: ArchLike) -> tuple[np.ndarray, bool]:
     """Parse ``arch`` into an ``(N, 15)`` int64 array; the flag says whether it was one.
 
     Accepts one nested architecture, a list of them, a flat sequence of 15 ints, or an
@@ -200,7 +207,7 @@ def as_flat(arch) -> tuple[np.ndarray, bool]:
     return _check_values(flat), single
 
 
-def _parse(arch) -> tuple[np.ndarray, bool]:
+def _parse(arch: ArchLike) -> tuple[np.ndarray, bool]:
     """:func:`as_flat` without the range check of the values."""
     if _is_nested(arch):
         a, single = np.array([_nested_to_flat(arch)], dtype=object), True
@@ -220,7 +227,8 @@ def _parse(arch) -> tuple[np.ndarray, bool]:
 def _raw_indices(flat: np.ndarray) -> np.ndarray:
     """Raw indices of an unchecked ``(N, 15)`` int array, range check included (one pass)."""
     try:
-        return np.ravel_multi_index(tuple(flat.T[::-1]), _RADIX_REVERSED)
+        raw: np.ndarray = np.ravel_multi_index(tuple(flat.T[::-1]), _RADIX_REVERSED)
+        return raw
     except ValueError:
         _check_values(flat)  # raises, naming the component
         raise
@@ -232,17 +240,17 @@ def short_repr(x: object, limit: int = 120) -> str:
     return text if len(text) < limit else text[:limit - 3] + "..."
 
 
-def _out(values: np.ndarray, single: bool):
+def _out(values: np.ndarray, single: bool) -> Any:
     return values[0].item() if single and values.ndim == 1 else (values[0] if single else values)
 
 
-def to_flat(arch) -> np.ndarray:
+def to_flat(arch: ArchLike) -> np.ndarray:
     """Flat int64 vector(s): ``(15,)`` for one architecture, ``(N, 15)`` for many."""
     flat, single = as_flat(arch)
     return flat[0] if single else flat
 
 
-def to_nested(arch):
+def to_nested(arch: ArchLike) -> list[Any]:
     """Nested list form ``[[[op0], [op1, previous, input, skip]]] * 3`` (a list of them for many)."""
     flat, single = as_flat(arch)
     nested = [[[[int(r[5 * s])], [int(v) for v in r[5 * s + 1:5 * s + 5]]]
@@ -250,13 +258,14 @@ def to_nested(arch):
     return nested[0] if single else nested
 
 
-def raw_index(arch):
+def raw_index(arch: ArchLike) -> int | np.ndarray:
     """Index 0..373,247 in the original enumeration order (component 0 fastest)."""
     flat, single = _parse(arch)
-    return _out(_raw_indices(flat), single)
+    index: int | np.ndarray = _out(_raw_indices(flat), single)
+    return index
 
 
-def from_raw_index(index) -> np.ndarray:
+def from_raw_index(index: ArchLike) -> np.ndarray:
     """Flat vector(s) of raw index/indices; inverse of :func:`raw_index`."""
     idx = np.asarray(index)
     if idx.dtype.kind not in "iu" or ((idx < 0) | (idx >= N_RAW)).any():
@@ -267,16 +276,19 @@ def from_raw_index(index) -> np.ndarray:
 
 def _stage_configs(flat: np.ndarray) -> np.ndarray:
     """(N, 3) per-stage config indices 0..71."""
-    return flat.reshape(-1, N_STAGES, 5) @ _STAGE_PLACE
+    configs: np.ndarray = flat.reshape(-1, N_STAGES, 5) @ _STAGE_PLACE
+    return configs
 
 
-def is_valid(arch):
+def is_valid(arch: ArchLike) -> bool | np.ndarray:
     """True unless some stage has (previous, input, skip) = (0, 0, 0)."""
     flat, single = as_flat(arch)
-    return _out((CONFIG_TO_BLOCK[_stage_configs(flat)] >= 0).all(axis=1), single)
+    valid: bool | np.ndarray = _out((CONFIG_TO_BLOCK[_stage_configs(flat)] >= 0).all(axis=1),
+                                    single)
+    return valid
 
 
-def model_id(arch):
+def model_id(arch: ArchLike) -> int | np.ndarray:
     """Canonical model id 0..91,124, or -1 for an invalid architecture."""
     try:  # fast path for one architecture (about 0.4 us); anything else falls through
         if len(arch) == 3:
@@ -288,10 +300,11 @@ def model_id(arch):
     except (KeyError, TypeError, ValueError):
         pass
     flat, single = _parse(arch)
-    return _out(RAW_TO_MODEL[_raw_indices(flat)].astype(np.int64), single)
+    ids: int | np.ndarray = _out(RAW_TO_MODEL[_raw_indices(flat)].astype(np.int64), single)
+    return ids
 
 
-def canonical(arch) -> np.ndarray:
+def canonical(arch: ArchLike) -> np.ndarray:
     """The canonical (first enumerated) flat vector of each architecture's model.
 
     Raises ``ValueError`` for invalid architectures.
@@ -300,16 +313,17 @@ def canonical(arch) -> np.ndarray:
     if (ids < 0).any():
         raise ValueError(f"invalid architecture (a stage has previous = input = skip = 0): "
                          f"{short_repr(arch)}")
-    out = CANONICAL[ids].astype(np.int64)
+    out: np.ndarray = CANONICAL[ids].astype(np.int64)
     return out[0] if np.ndim(model_id(arch)) == 0 else out
 
 
-def model_ids_to_archs(ids) -> np.ndarray:
+def model_ids_to_archs(ids: ArchLike) -> np.ndarray:
     """Canonical flat vector(s) for model id(s)."""
     arr = np.asarray(ids)
     if arr.dtype.kind not in "iu" or ((arr < 0) | (arr >= N_MODELS)).any():
         raise ValueError(f"model id must be an integer in 0..{N_MODELS - 1}, got {short_repr(ids)}")
-    return CANONICAL[arr].astype(np.int64)
+    archs: np.ndarray = CANONICAL[arr].astype(np.int64)
+    return archs
 
 
 # ---------------------------------------------------------------- neighbourhood
@@ -330,7 +344,7 @@ def apply_actions(flat: np.ndarray, actions: np.ndarray) -> np.ndarray:
     return out
 
 
-def neighbours(arch) -> Neighbours:
+def neighbours(arch: ArchLike) -> Neighbours:
     """Every single-component edit of ``arch`` with its validity and model id (vectorized)."""
     flat, single = as_flat(arch)
     edits = np.repeat(flat[:, None, :], N_ACTIONS, axis=1)
@@ -347,7 +361,7 @@ N_NODES = 2 + 3 * N_STAGES  # input, (op0, op1, reduction) per stage, output
 NODE_INPUT, NODE_OUTPUT = 0, N_NODES - 1
 
 
-def _graph_arrays(flat: np.ndarray):
+def _graph_arrays(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Minimised graphs with dangling nodes kept as zero rows: adjacency (N, 11, 11) uint8
     with ``A[src, dst] = 1``, and the kept-node mask (N, 11)."""
     n = len(flat)
@@ -374,20 +388,20 @@ def _graph_arrays(flat: np.ndarray):
     return adj, keep
 
 
-def node_labels() -> tuple:
+def node_labels() -> tuple[tuple[str, int | None], ...]:
     """Deprecated (nothing used it; :func:`graph` returns the labels of a model's nodes):
     labels ``(op_name, stage)`` of the 11 unminimised nodes."""
     import warnings
 
     warnings.warn("blox_gym.space.node_labels is deprecated and will be removed; graph() "
                   "returns each model's node labels", DeprecationWarning, stacklevel=2)
-    labels = [("input", None)]
+    labels: list[tuple[str, int | None]] = [("input", None)]
     for s in range(N_STAGES):
         labels += [("op0", s), ("op1", s), ("reduction", s)]
     return tuple(labels + [("output", None)])
 
 
-def graph(arch):
+def graph(arch: ArchLike) -> tuple[np.ndarray, list[tuple[str, int | None]]]:
     """Minimised graph of one architecture: ``(adjacency float64 (V, V), labels)``.
 
     Labels are ``(op_name, stage)``, ``("input", None)`` and ``("output", None)``, as in the
@@ -398,7 +412,7 @@ def graph(arch):
         raise ValueError("graph() takes one architecture; use graph_tensors() for many")
     adj, keep = _graph_arrays(flat)
     kept = np.flatnonzero(keep[0])
-    labels = []
+    labels: list[tuple[str, int | None]] = []
     for v in kept:
         if v in (NODE_INPUT, NODE_OUTPUT):
             labels.append(("input" if v == NODE_INPUT else "output", None))
@@ -415,7 +429,7 @@ N_GCN_FEATURES = 15
 _GCN_OP_OFFSET = {1: 0, 2: 1, 0: 2}  # op index -> offset within the stage's 4 slots
 
 
-def graph_tensors(arch) -> tuple[np.ndarray, np.ndarray]:
+def graph_tensors(arch: ArchLike) -> tuple[np.ndarray, np.ndarray]:
     """The BRP-NAS GCN input: adjacency (N, 12, 12) and one-hot features (N, 12, 15), float32.
 
     Node 0 is a global node connected to every node; nodes 1..11 are the original graph
@@ -476,7 +490,7 @@ def _graph_hash(edges: list[tuple[int, int]], labels: list[int]) -> str:
     return md5(str(sorted(hashes)).encode()).hexdigest()
 
 
-def compute_hash(arch):
+def compute_hash(arch: ArchLike) -> str | None | np.ndarray:
     """Compute the official model hash from scratch (about 0.1 ms per architecture).
 
     Returns the 32-hex string, or ``None`` for an invalid architecture; for many
@@ -508,7 +522,7 @@ def model_hashes() -> np.ndarray:
 
     path = paths.cache_dir() / "model_hashes-v1.npy"
     if path.exists():
-        hashes = np.load(path)
+        hashes: np.ndarray = np.load(path)
         if hashes.shape == (N_MODELS,) and hashes.dtype == np.dtype("<U32"):
             return hashes
     hashes = _compute_all_hashes()
@@ -531,11 +545,11 @@ def _compute_all_hashes() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _hash_to_id() -> dict:
+def _hash_to_id() -> dict[str, int]:
     return {h: i for i, h in enumerate(model_hashes().tolist())}
 
 
-def model_hash(arch):
+def model_hash(arch: ArchLike) -> str | None | np.ndarray:
     """Official 32-hex model hash (a ``str``), ``None`` when invalid (an object array of
     them for many)."""
     ids = np.atleast_1d(model_id(arch))
@@ -544,11 +558,11 @@ def model_hash(arch):
     return out[0] if np.ndim(model_id(arch)) == 0 else out
 
 
-def model_from_hash(h):
+def model_from_hash(h: str | list[str] | np.ndarray) -> int | np.ndarray:
     """Model id of a hash string (or an array of ids for a sequence); ``ValueError`` if unknown."""
     lookup = _hash_to_id()
     single = isinstance(h, str)
-    items = [h] if single else list(h)
+    items: list[str] = [h] if isinstance(h, str) else [str(x) for x in h]
     missing = [x for x in items if x not in lookup]
     if missing:
         raise ValueError(f"{len(missing)} hash(es) are not Blox models, e.g. "

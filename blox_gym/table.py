@@ -17,22 +17,27 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Union, overload
 
 import numpy as np
 
 from blox_gym import finetuning, paths, space, store
 from blox_gym import metrics as _metrics
-from blox_gym.resolve import Models, Resolved, resolve
+from blox_gym.resolve import ManyModels, Models, OneModel, Resolved, resolve
 
 DEFAULT_NAME = "blox-synthetic-v2.zarr"  # v2: synthetic model 2 (fine-tuning world)
 POINT_READS = 8  # single-model reads of an array before it is loaded whole
+
+#: A training seed of the table, ``"mean"`` over seeds, or a Generator drawing one per model.
+Seed = Union[int, str, np.random.Generator]
+Fetch = Callable[[np.ndarray, int], np.ndarray]  # (model ids, seed index) -> values
 
 
 class Table:
     """A read-only Blox benchmark table.  Open with :func:`open_table`."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = str(path)
         self.attrs: dict[str, Any]
         self.attrs, self._names = store.describe(self.path)
@@ -40,7 +45,7 @@ class Table:
         self.epochs: int = int(self.attrs["epochs"])
         self.devices: list[str] = list(self.attrs.get("devices", []))
         self.extended: list[str] = list(self.attrs.get("extended", []))
-        self._cache: dict = {}
+        self._cache: dict[Any, Any] = {}
         self._point_reads: dict[str, int] = {}
 
     # ------------------------------------------------------------ metadata
@@ -50,7 +55,7 @@ class Table:
         return str(self.attrs["name"])
 
     @property
-    def source(self) -> dict:
+    def source(self) -> dict[str, Any]:
         """Where the data comes from: ``{"kind": "synthetic" | "official", ...}``."""
         return dict(self.attrs["source"])
 
@@ -68,14 +73,14 @@ class Table:
         return (f"<Table {self.label}: {space.N_MODELS:,} models, seeds {self.seeds}, "
                 f"{self.epochs} epochs, devices {self.devices}, at {self.path}>")
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, str]:
         return {"path": self.path}
 
-    def __setstate__(self, state):
-        self.__init__(state["path"])
+    def __setstate__(self, state: dict[str, str]) -> None:
+        Table.__init__(self, state["path"])
 
     @cached_property
-    def _root(self):
+    def _root(self) -> Any:
         return store.open_store(self.path)
 
     # ------------------------------------------------------------ model resolution
@@ -117,9 +122,10 @@ class Table:
                 raise ValueError(f"this table has no {name!r} (extended metrics: "
                                  f"{self.extended or 'none'})")
             self._cache[key] = store.read(self._read(name), seed_index, self.path)
-        return self._cache[key]
+        cached: np.ndarray = self._cache[key]
+        return cached
 
-    def _read(self, name: str):
+    def _read(self, name: str) -> Any:
         """The zarr array ``name``, after checking that none of its chunks is missing."""
         array = self._root[name]
         if array.nchunks_initialized != array.nchunks:
@@ -135,7 +141,8 @@ class Table:
         per_seed = name in store.DERIVED or name in _metrics.names(training=True)
         whole = self._cache.get((name, index[0]) if per_seed else ("static", name))
         if whole is not None:
-            return whole[index[1:] if per_seed else index]
+            row: np.ndarray = whole[index[1:] if per_seed else index]
+            return row
         directory = store.local_dir(self.path)
         if directory is not None:
             from blox_gym import zarr_local
@@ -158,7 +165,8 @@ class Table:
             reads = self._point_reads[name] = self._point_reads.get(name, 0) + 1
             if reads <= POINT_READS:
                 return self._row(name, seed_index, int(ids[0]))[None]
-        return self._stored(name, seed_index)[ids]
+        values: np.ndarray = self._stored(name, seed_index)[ids]
+        return values
 
     def load(self, metrics: str = "base") -> "Table":
         """Load every seed of the ``"base"`` or ``"all"`` training metrics into memory now."""
@@ -179,7 +187,8 @@ class Table:
                 self._cache[key] = self._stored("val_top1_best", seed_index)
             else:
                 self._cache[key] = _reduce_epochs(self._stored(name, seed_index), name, lowest)
-        return self._cache[key]
+        cached: np.ndarray = self._cache[key]
+        return cached
 
     def _curve_value(self, name: str, ids: np.ndarray, si: int, epoch: int | None,
                      best: bool, lowest: bool) -> np.ndarray:
@@ -201,11 +210,11 @@ class Table:
                              f"got {epoch!r}")
         return int(epoch)
 
-    def _per_seed(self, fetch, ids: np.ndarray, seed) -> np.ndarray:
+    def _per_seed(self, fetch: Fetch, ids: np.ndarray, seed: Seed) -> np.ndarray:
         """Evaluate ``fetch(ids, seed_index)`` under the ``seed`` convention."""
         if isinstance(seed, np.random.Generator):
             choice = seed.integers(len(self.seeds), size=len(ids))
-            out = None
+            out: np.ndarray | None = None
             for si in np.unique(choice):
                 mask = choice == si
                 part = fetch(ids[mask], int(si))
@@ -220,17 +229,25 @@ class Table:
             return nan_mean([fetch(ids, si) for si in range(len(self.seeds))])
         return fetch(ids, self._seed_index(seed))
 
-    def _curve(self, name, models, epoch, best, seed, lowest=False):
+    def _curve(self, name: str, models: Models, epoch: int | None, best: bool, seed: Seed,
+               lowest: bool = False) -> float | np.ndarray:
         ids, single = self.ids(models)
-        values = self._per_seed(
-            lambda i, si: self._curve_value(name, i, si, epoch, best, lowest), ids, seed)
+        values = self._curve_ids(name, ids, epoch, best, seed, lowest)
         return float(values[0]) if single else values
 
-    def _scalar(self, name, models, seed):
+    def _curve_ids(self, name: str, ids: np.ndarray, epoch: int | None, best: bool,
+                   seed: Seed, lowest: bool = False) -> np.ndarray:
+        return self._per_seed(
+            lambda i, si: self._curve_value(name, i, si, epoch, best, lowest), ids, seed)
+
+    def _scalar(self, name: str, models: Models, seed: Seed) -> float | np.ndarray:
         ids, single = self.ids(models)
-        values = self._per_seed(lambda i, si: store.decode(name, self._take(name, si, i)),
-                                ids, seed)
+        values = self._scalar_ids(name, ids, seed)
         return float(values[0]) if single else values
+
+    def _scalar_ids(self, name: str, ids: np.ndarray, seed: Seed) -> np.ndarray:
+        return self._per_seed(lambda i, si: store.decode(name, self._take(name, si, i)),
+                              ids, seed)
 
     # ------------------------------------------------------------ training metrics
 
@@ -249,13 +266,24 @@ class Table:
             best = metric.best_by_default
         key = ("column", name, epoch, best, seed)
         if key not in self._cache:
-            values = self.metric(name, np.arange(space.N_MODELS), epoch, best, seed)
+            values = np.asarray(self.metric(name, np.arange(space.N_MODELS), epoch, best, seed))
             values.flags.writeable = False
             self._cache[key] = values
-        return self._cache[key]
+        cached: np.ndarray = self._cache[key]
+        return cached
 
-    def metric(self, name: str, models, epoch: int | None = None, best: bool | None = None,
-               seed=0):
+    @overload
+    def metric(self, name: str, models: OneModel, epoch: int | None = ...,
+               best: bool | None = ..., seed: Seed = ...) -> float: ...
+    @overload
+    def metric(self, name: str, models: ManyModels, epoch: int | None = ...,
+               best: bool | None = ..., seed: Seed = ...) -> np.ndarray: ...
+    @overload
+    def metric(self, name: str, models: Models, epoch: int | None = ...,
+               best: bool | None = ..., seed: Seed = ...) -> float | np.ndarray: ...
+
+    def metric(self, name: str, models: Models, epoch: int | None = None,
+               best: bool | None = None, seed: Seed = 0) -> float | np.ndarray:
         """Any training metric of :mod:`blox_gym.metrics` by name, in its unit.
 
         Curves: the value at ``epoch`` (default the last), or the best over the first
@@ -271,7 +299,18 @@ class Table:
         best = metric.best_by_default if best is None else best
         return self._curve(name, models, epoch, best, seed, lowest=not metric.higher_is_better)
 
-    def val_acc(self, models, epoch: int | None = None, best: bool = True, seed=0):
+    @overload
+    def val_acc(self, models: OneModel, epoch: int | None = ..., best: bool = ...,
+                seed: Seed = ...) -> float: ...
+    @overload
+    def val_acc(self, models: ManyModels, epoch: int | None = ..., best: bool = ...,
+                seed: Seed = ...) -> np.ndarray: ...
+    @overload
+    def val_acc(self, models: Models, epoch: int | None = ..., best: bool = ...,
+                seed: Seed = ...) -> float | np.ndarray: ...
+
+    def val_acc(self, models: Models, epoch: int | None = None, best: bool = True,
+                seed: Seed = 0) -> float | np.ndarray:
         """Validation top-1 (percent): the best over the first ``epoch`` epochs if ``best``,
         else the value at ``epoch``; ``epoch=None`` means all epochs."""
         mid = models
@@ -287,14 +326,33 @@ class Table:
             if fast is None:  # one model: a plain list lookup after the first queries
                 fast = self.column("val_top1", epoch, best, seed).tolist()
                 self._cache[("val_list", epoch, best, seed)] = fast
-            return fast[mid]
+            value: float = fast[mid]
+            return value
         return self._curve("val_top1", models, epoch, best, seed)
 
-    def test_acc(self, models, seed=0):
+    @overload
+    def test_acc(self, models: OneModel, seed: Seed = ...) -> float: ...
+    @overload
+    def test_acc(self, models: ManyModels, seed: Seed = ...) -> np.ndarray: ...
+    @overload
+    def test_acc(self, models: Models, seed: Seed = ...) -> float | np.ndarray: ...
+
+    def test_acc(self, models: Models, seed: Seed = 0) -> float | np.ndarray:
         """Test top-1 (percent) with the weights of the best-validation epoch."""
         return self._scalar("test_top1", models, seed)
 
-    def train_time(self, models, epoch: int | None = None, seed=0):
+    @overload
+    def train_time(self, models: OneModel, epoch: int | None = ..., seed: Seed = ...
+                   ) -> float: ...
+    @overload
+    def train_time(self, models: ManyModels, epoch: int | None = ..., seed: Seed = ...
+                   ) -> np.ndarray: ...
+    @overload
+    def train_time(self, models: Models, epoch: int | None = ..., seed: Seed = ...
+                   ) -> float | np.ndarray: ...
+
+    def train_time(self, models: Models, epoch: int | None = None, seed: Seed = 0
+                   ) -> float | np.ndarray:
         """Training seconds for ``epoch`` epochs: ``train_time_s * epoch / epochs`` (linear)."""
         e = self._epoch(epoch)
         ids, single = self.ids(models)
@@ -303,31 +361,36 @@ class Table:
             ids, seed) * (e / self.epochs)
         return float(values[0]) if single else values
 
-    def train_acc(self, models, epoch=None, best=True, seed=0):
+    def train_acc(self, models: Models, epoch: int | None = None, best: bool = True,
+                  seed: Seed = 0) -> float | np.ndarray:
         """Running training top-1 (percent, 45,000 augmented images), extended data."""
         return self._curve("train_top1", models, epoch, best, seed)
 
-    def train_top5(self, models, epoch=None, best=True, seed=0):
+    def train_top5(self, models: Models, epoch: int | None = None, best: bool = True,
+                   seed: Seed = 0) -> float | np.ndarray:
         """Running training top-5 (percent, 45,000 augmented images), extended data."""
         return self._curve("train_top5", models, epoch, best, seed)
 
-    def val_top5(self, models, epoch=None, best=True, seed=0):
+    def val_top5(self, models: Models, epoch: int | None = None, best: bool = True,
+                 seed: Seed = 0) -> float | np.ndarray:
         """Validation top-5 (percent, 5,000 images), extended data."""
         return self._curve("val_top5", models, epoch, best, seed)
 
-    def train_loss(self, models, epoch=None, best=False, seed=0):
+    def train_loss(self, models: Models, epoch: int | None = None, best: bool = False,
+                   seed: Seed = 0) -> float | np.ndarray:
         """Training loss at ``epoch`` (default the last), or the lowest so far if ``best``."""
         return self._curve("train_loss", models, epoch, best, seed, lowest=True)
 
-    def val_loss(self, models, epoch=None, best=False, seed=0):
+    def val_loss(self, models: Models, epoch: int | None = None, best: bool = False,
+                 seed: Seed = 0) -> float | np.ndarray:
         """Validation loss at ``epoch`` (default the last), or the lowest so far if ``best``."""
         return self._curve("val_loss", models, epoch, best, seed, lowest=True)
 
-    def test_loss(self, models, seed=0):
+    def test_loss(self, models: Models, seed: Seed = 0) -> float | np.ndarray:
         """Test cross-entropy (10,000 images) with the best-validation weights, extended data."""
         return self._scalar("test_loss", models, seed)
 
-    def test_top5(self, models, seed=0):
+    def test_top5(self, models: Models, seed: Seed = 0) -> float | np.ndarray:
         """Test top-5 (percent, 10,000 images) with the best-validation weights, extended data."""
         return self._scalar("test_top5", models, seed)
 
@@ -337,21 +400,43 @@ class Table:
         key = ("static", name)
         if key not in self._cache:
             self._cache[key] = store.read(self._read(name), ..., self.path)
-        return self._cache[key]
+        cached: np.ndarray = self._cache[key]
+        return cached
 
-    def params(self, models):
+    @overload
+    def params(self, models: OneModel) -> int: ...
+    @overload
+    def params(self, models: ManyModels) -> np.ndarray: ...
+    @overload
+    def params(self, models: Models) -> int | np.ndarray: ...
+
+    def params(self, models: Models) -> int | np.ndarray:
         """Trainable parameters."""
         ids, single = self.ids(models)
         values = self._static("params")[ids]
         return int(values[0]) if single else values
 
-    def flops(self, models):
+    @overload
+    def flops(self, models: OneModel) -> int: ...
+    @overload
+    def flops(self, models: ManyModels) -> np.ndarray: ...
+    @overload
+    def flops(self, models: Models) -> int | np.ndarray: ...
+
+    def flops(self, models: Models) -> int | np.ndarray:
         """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
         ids, single = self.ids(models)
         values = self._static("flops")[ids]
         return int(values[0]) if single else values
 
-    def latency(self, models, device: str):
+    @overload
+    def latency(self, models: OneModel, device: str) -> float: ...
+    @overload
+    def latency(self, models: ManyModels, device: str) -> np.ndarray: ...
+    @overload
+    def latency(self, models: Models, device: str) -> float | np.ndarray: ...
+
+    def latency(self, models: Models, device: str) -> float | np.ndarray:
         """Latency in milliseconds on ``device`` (one of :attr:`devices`)."""
         if device not in self.devices:
             raise ValueError(f"device {device!r} is not in this table; available: "
@@ -360,13 +445,20 @@ class Table:
         values = self._static(f"latency/{device}")[ids].astype(np.float64)
         return float(values[0]) if single else values
 
-    def arch_vec(self, models):
+    def arch_vec(self, models: Models) -> list[Any] | np.ndarray:
         """Canonical architecture: nested form for one model, ``(N, 15)`` array for many."""
         ids, single = self.ids(models)
         flat = self._static("arch")[ids].astype(np.int64)
         return space.to_nested(flat[0]) if single else flat
 
-    def model_hash(self, models):
+    @overload
+    def model_hash(self, models: OneModel) -> str: ...
+    @overload
+    def model_hash(self, models: ManyModels) -> np.ndarray: ...
+    @overload
+    def model_hash(self, models: Models) -> str | np.ndarray: ...
+
+    def model_hash(self, models: Models) -> str | np.ndarray:
         """Official 32-hex model hash(es)."""
         ids, single = self.ids(models)
         hashes = store.hash_strings(self._static("model_hash")[ids])
@@ -420,7 +512,8 @@ class Table:
         name = finetuning.VAL if split == "val" else finetuning.TEST
         key = ("finetuned", teacher, distill_epochs, finetune_epochs, split)
         if key in self._cache:
-            return self._cache[key]
+            cached: np.ndarray = self._cache[key]
+            return cached
         if isinstance(teacher, str):
             t, d, f = axes.index(teacher, distill_epochs, finetune_epochs)
             values = store.decode(name, self._read(name)[t, d, f])
@@ -435,8 +528,8 @@ class Table:
         self._cache[key] = values
         return values
 
-    def finetuned(self, models, teacher: str | float, distill_epochs: int = 10,
-                  finetune_epochs: int = 200, split: str = "val"):
+    def finetuned(self, models: Models, teacher: str | float, distill_epochs: int = 10,
+                  finetune_epochs: int = 200, split: str = "val") -> float | np.ndarray:
         """Fine-tuned top-1 (percent) of ``models`` as students; see :meth:`finetuned_column`."""
         ids, single = self.ids(models)
         values = self.finetuned_column(teacher, distill_epochs, finetune_epochs, split)[ids]
@@ -457,7 +550,7 @@ class Table:
         """Zero-cost proxies stored with this table (``blox-gym proxies --out``), sorted."""
         return sorted(n.split("/", 1)[1] for n in self._names if n.startswith("proxies/"))
 
-    def proxy(self, models, name: str):
+    def proxy(self, models: Models, name: str) -> float | np.ndarray:
         """Zero-cost proxy ``name`` (see :mod:`blox_gym.proxies`; NaN = not computed)."""
         if name not in self.proxy_names:
             raise ValueError(f"this table has no proxy {name!r}; stored: "
@@ -470,7 +563,7 @@ class Table:
         values = self._cache[key][ids]
         return float(values[0]) if single else values
 
-    def env(self, seed: int = 0, model=None) -> dict[str, str]:
+    def env(self, seed: int = 0, model: Models = None) -> dict[str, str]:
         """The training environment strings (the release's ``blox-env-{seed}``) of ``model``, or
         of most models of ``seed`` when ``model`` is None; ``{}`` for a model without env row."""
         self._seed_index(seed)
@@ -487,7 +580,7 @@ class Table:
                 in zip(table["columns"], table["strings"], codes[:, int(ids[0])].tolist())
                 if code >= 0}
 
-    def full_info(self, models, seed=0) -> dict:
+    def full_info(self, models: Models, seed: int = 0) -> dict[str, Any]:
         """Everything about one model in the original ``Dataset.full_info`` layout."""
         mid = int(self.ids(models, one=True).ids[0])
         si = self._seed_index(seed)
@@ -508,7 +601,7 @@ class Table:
 
     # ------------------------------------------------------------ whole-table views
 
-    def curve(self, models, metric: str = "val_top1", seed=0) -> np.ndarray:
+    def curve(self, models: Models, metric: str = "val_top1", seed: Seed = 0) -> np.ndarray:
         """A metric at every epoch: ``(epochs,)`` for one model, ``(n, epochs)`` for many
         (percent or cross-entropy; NaN where missing)."""
         curves = _metrics.names(shape="curve")
@@ -524,12 +617,12 @@ class Table:
         epochs), then the after-training scalars (``test_top1``, ``train_time_s``, ...)."""
         return ["val_top1"] + [n for n in _metrics.names(shape="scalar") if n in self._names]
 
-    def _summary(self, name: str, ids: np.ndarray, seed) -> np.ndarray:
+    def _summary(self, name: str, ids: np.ndarray, seed: Seed) -> np.ndarray:
         if name == "val_top1":
-            return self._curve("val_top1", ids, None, True, seed)
-        return self._scalar(name, ids, seed)
+            return self._curve_ids("val_top1", ids, None, True, seed)
+        return self._scalar_ids(name, ids, seed)
 
-    def to_pandas(self, seed=None):
+    def to_pandas(self, seed: Seed | None = None) -> Any:
         """One row per model (index ``model``, all 91,125 ids): the 15 architecture
         components, ``hash``, ``params``, ``flops`` (MACs), ``latency_<device>`` (ms) and the
         summary metrics (:meth:`summary_metrics`: best validation top-1 in percent, ...).
@@ -555,7 +648,7 @@ class Table:
             columns[f"{name}_mean"] = self._summary(name, everything, "mean")
         return pd.DataFrame(columns, index=pd.RangeIndex(space.N_MODELS, name="model"))
 
-    def to_xarray(self, models=None, metrics: str | list[str] = "base"):
+    def to_xarray(self, models: Models = None, metrics: str | list[str] = "base") -> Any:
         """The table as an ``xarray.Dataset``: curves ``(seed, model, epoch)``, summary
         metrics ``(seed, model)``, costs and latencies ``(model)``, the architecture
         ``(model, component)``; coordinates are the seeds, model ids and epochs 1..E.
@@ -597,7 +690,7 @@ class Table:
         return xr.Dataset(data, coords=coords, attrs={"name": self.name,
                                                        "source": self.source.get("kind", "")})
 
-    def top(self, k: int = 10, by: str = "val", seed=0) -> np.ndarray:
+    def top(self, k: int = 10, by: str = "val", seed: Seed = 0) -> np.ndarray:
         """Ids of the ``k`` best models by best validation (``"val"``) or test top-1."""
         if by not in ("val", "test"):
             raise ValueError(f"by must be 'val' or 'test', got {by!r}")
@@ -616,16 +709,17 @@ def _training_metric(name: str) -> _metrics.Metric:
     return _metrics.get(name)
 
 
-def nan_mean(per_seed) -> np.ndarray:
+def nan_mean(per_seed: Any) -> np.ndarray:
     """Mean over the seeds that have a value (NaN only where no seed has one)."""
     stacked = np.asarray(per_seed, dtype=np.float64)
     present = ~np.isnan(stacked)
     total = np.where(present, stacked, 0.0).sum(axis=0)
     count = present.sum(axis=0)
-    return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    mean: np.ndarray = np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
+    return mean
 
 
-def _scalar_value(name: str, value) -> float | int:
+def _scalar_value(name: str, value: Any) -> float | int:
     value = float(value)
     return int(value) if name == "train_time_s" and value.is_integer() else value
 
@@ -633,7 +727,8 @@ def _scalar_value(name: str, value) -> float | int:
 def _reduce_epochs(data: np.ndarray, name: str, lowest: bool) -> np.ndarray:
     """Best stored value over the epoch axis, ignoring missing entries."""
     if lowest:
-        return data.min(axis=-1)  # the missing sentinel is the dtype's maximum
+        lowest_values: np.ndarray = data.min(axis=-1)  # the missing sentinel is the dtype's maximum
+        return lowest_values
     return store.best_counts(data)
 
 
@@ -642,7 +737,7 @@ def default_path() -> Path:
     return paths.cache_dir() / DEFAULT_NAME
 
 
-def open_table(path_or_url: str | os.PathLike | None = None) -> Table:
+def open_table(path_or_url: str | os.PathLike[str] | None = None) -> Table:
     """Open a table; ``None`` opens the default synthetic table, building it on first use."""
     if path_or_url is not None:
         return Table(path_or_url)

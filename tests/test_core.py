@@ -44,7 +44,8 @@ def test_costs_are_charged_once_and_resumably(table, small_store):
     assert core.cost["epochs"] == 20 and core.cost["models"] == 1.0  # resumed: 15 more epochs
     assert core.cost["seconds"] == pytest.approx(t[7])
     assert core.evaluate(INVALID) == -1.0 and core.cost["epochs"] == 20
-    core.evaluate(np.array([8, 9]))
+    with pytest.warns(DeprecationWarning, match="use evaluate_many"):
+        core.evaluate(np.array([8, 9]))  # several models: all evaluated, as before 0.2
     assert core.n_models == 3 and core.n_evaluations == 6 and core.cost["models"] == 3.0
 
 
