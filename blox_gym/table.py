@@ -30,7 +30,7 @@ DEFAULT_NAME = "blox-synthetic-v2.zarr"  # v2: synthetic model 2 (fine-tuning wo
 POINT_READS = 8  # single-model reads of an array before it is loaded whole
 
 #: A training seed of the table, ``"mean"`` over seeds, or a Generator drawing one per model.
-Seed = Union[int, str, np.random.Generator]
+Seed = Union[int, str, "np.random.Generator"]  # a string: numpy.random loads on use
 Fetch = Callable[[np.ndarray, int], np.ndarray]  # (model ids, seed index) -> values
 
 
