@@ -65,6 +65,10 @@ def resolve(models: Models, hashes: HashLookup = official_hashes, invalid: Liter
         return Resolved(check_ids(np.array([models], dtype=np.int64)), True)
     if isinstance(models, str):
         return Resolved(_strings([models], hashes), True)
+    if isinstance(models, (list, tuple)):
+        if models and isinstance(models[0], str) and all(isinstance(m, str) for m in models):
+            return _one(Resolved(_strings(list(models), hashes), False), one)
+        return _one(_architectures(models, invalid), one)
     if hasattr(models, "to_numpy") and type(models).__module__.startswith("pandas"):
         models = models.to_numpy()  # a pandas Index or Series: its values
     if isinstance(models, np.ndarray) and models.ndim <= 1:
@@ -77,8 +81,6 @@ def resolve(models: Models, hashes: HashLookup = official_hashes, invalid: Liter
         elif kind in "UO" and all(isinstance(m, str) for m in models.reshape(-1).tolist()):
             return _one(Resolved(_strings(models.reshape(-1).tolist(), hashes),
                                  models.ndim == 0), one)
-    elif isinstance(models, (list, tuple)) and models and all(isinstance(m, str) for m in models):
-        return _one(Resolved(_strings(list(models), hashes), False), one)
     return _one(_architectures(models, invalid), one)
 
 
@@ -114,6 +116,9 @@ def _architectures(models: Any, invalid: str) -> Resolved:
                 isinstance(m, (int, np.integer)) for m in models):
             raise ValueError(f"{err} ({LIST_OF_INTS})") from None
         raise
+    if type(ids) is int:  # one architecture (the common case, kept fast)
+        if ids >= 0 or invalid == "mark":
+            return Resolved(np.array([ids], dtype=np.int64), True)
     single = np.ndim(ids) == 0
     ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
     if invalid == "raise" and (ids < 0).any():
@@ -125,6 +130,8 @@ def _architectures(models: Any, invalid: str) -> Resolved:
 
 
 def _one(resolved: Resolved, one: bool) -> Resolved:
-    if one and len(resolved.ids) != 1:
+    if not one or resolved.single:
+        return resolved
+    if len(resolved.ids) != 1:
         raise NotOneModel(f"expected one model, got {len(resolved.ids)}")
-    return Resolved(resolved.ids, True) if one else resolved
+    return Resolved(resolved.ids, True)
