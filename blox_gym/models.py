@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from blox_gym import space
+from blox_gym.resolve import resolve
 from blox_gym.costs import (BCONV_KERNEL, BCONV_WIDTHS, CONV_REPEATS, MBCONV_EXPANSION,
                             MBCONV_UNITS, N_CLASSES, STAGE_CHANNELS)
 
@@ -131,32 +132,16 @@ class Reduction(nn.Module):
         return self.main(x) + self.projection(x)
 
 
-def _resolve(arch) -> int:
-    """Model id of one architecture (nested, flat 15 ints, or a model id)."""
-    if isinstance(arch, (int, np.integer)) and not isinstance(arch, (bool, np.bool_)):
-        if not 0 <= arch < space.N_MODELS:
-            raise ValueError(f"model id must be in 0..{space.N_MODELS - 1}, got {arch}")
-        return int(arch)
-    mid = space.model_id(arch)
-    if np.ndim(mid) != 0:
-        raise ValueError(f"expected one architecture, got {np.shape(mid)[0]}")
-    if mid < 0:
-        stages = space.to_flat(arch).reshape(space.N_STAGES, 5)[:, 2:]
-        empty = [s for s in range(space.N_STAGES) if not stages[s].any()]
-        raise ValueError(f"invalid architecture: stage(s) {empty} have previous = input = "
-                         f"skip = 0, so nothing connects the stage input to its output")
-    return int(mid)
-
-
 class BloxNet(nn.Module):
-    """The network of one Blox architecture (nested form, flat 15 ints, or a model id).
+    """The network of one model (a model id, ``'#id'``, a hash, one architecture:
+    :mod:`blox_gym.resolve`).
 
     ``forward`` maps images ``(N, 3, 32, 32)`` to logits ``(N, num_classes)``.
     """
 
     def __init__(self, arch, num_classes: int = N_CLASSES):
         super().__init__()
-        self.model_id = _resolve(arch)
+        self.model_id = int(resolve(arch, one=True).ids[0])
         self.block_ks = tuple(int(k) for k in space.block_indices(self.model_id))
         self.stem = GenericConv(IMAGE_SHAPE[0], STAGE_CHANNELS[0], 3)
         self.blocks = nn.ModuleList(Cell(k, c) for k, c in zip(self.block_ks, STAGE_CHANNELS))
@@ -186,7 +171,8 @@ class BloxNet(nn.Module):
 
 
 def build_model(arch, num_classes: int = N_CLASSES) -> BloxNet:
-    """The network of ``arch`` (nested form, flat 15 ints, or a model id 0..91,124)."""
+    """The network of one model ``arch`` (a model id 0..91,124, ``'#id'``, a hash, or one
+    architecture, nested or flat)."""
     return BloxNet(arch, num_classes)
 
 

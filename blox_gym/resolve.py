@@ -122,10 +122,12 @@ def _architectures(models: Any, invalid: str) -> Resolved:
     single = np.ndim(ids) == 0
     ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
     if invalid == "raise" and (ids < 0).any():
-        flat = space.to_flat(models)
-        bad = (flat if single else flat[np.flatnonzero(ids < 0)[0]]).tolist()
-        raise ValueError(f"{int((ids < 0).sum())} invalid architecture(s) (a stage with "
-                         f"previous = input = skip = 0), e.g. {bad}")
+        flat = space.to_flat(models).reshape(-1, space.N_COMPONENTS)
+        bad = flat[np.flatnonzero(ids < 0)[0]]
+        empty = np.flatnonzero(~bad.reshape(space.N_STAGES, 5)[:, 2:].any(axis=1)).tolist()
+        raise ValueError(f"{int((ids < 0).sum())} invalid architecture(s), e.g. {bad.tolist()}: "
+                         f"stage(s) {empty} have previous = input = skip = 0, so nothing "
+                         f"connects the stage input to its output")
     return Resolved(ids, single)
 
 

@@ -218,11 +218,11 @@ def test_build_block_matches_the_model_block():
     ([[[0], [0, 0, 0, 0]], [[1], [1, 1, 0, 0]], [[0], [0, 0, 0, 0]]],
      "stage(s) [0, 2] have previous"),
     ([0] * 15, "stage(s) [0, 1, 2]"),
-    (S.N_MODELS, "model id must be in 0..91124"),
-    (-1, "model id must be in 0..91124"),
+    (S.N_MODELS, "model id 91125 is out of range; ids are 0..91124"),
+    (-1, "model id -1 is out of range"),
     ([0] * 14, "15 integers"),
     ([0] * 14 + [2], "stage2.skip"),
-    (S.CANONICAL[:2], "expected one architecture, got 2"),
+    (S.CANONICAL[:2], "expected one model, got 2"),
 ])
 def test_invalid_architectures_raise(bad, fragment):
     with pytest.raises(ValueError) as err:
