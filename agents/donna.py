@@ -67,7 +67,7 @@ class Donna(Agent):
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
         from predictors import make
 
-        cost = None if self.secondary is None else self.costs(evaluate.core)
+        cost = None if self.secondary is None else self.costs(evaluate.core, self.secondary)
         signatures = evaluate.core.signatures(self.signature_epochs, self.teacher,
                                               self.distill_blocks)
         trained = random_models(rng, self.initial)
@@ -87,11 +87,12 @@ class Donna(Agent):
             trained = np.concatenate([trained, picked])
             values = np.concatenate([values, evaluate.many(picked)])
 
-    def costs(self, core) -> np.ndarray:
-        """The ``secondary`` cost of every model id; raises if any is unknown."""
-        cost = pareto.cost_values(core.table, self.secondary)
+    @staticmethod
+    def costs(core, spec: str) -> np.ndarray:
+        """The cost ``spec`` of every model id; raises if any is unknown."""
+        cost = pareto.cost_values(core.table, spec)
         if np.isnan(cost).any():
-            raise ValueError(f"DONNA's {self.secondary} objective needs every model's cost, "
+            raise ValueError(f"DONNA's {spec} objective needs every model's cost, "
                              f"and {int(np.isnan(cost).sum()):,} are unknown in this table")
         return cost
 

@@ -159,14 +159,14 @@ class Lana(Agent):
             caps.append(cap - fixed)
         return rows, caps
 
-    def sweep(self, core: SearchCore, totals: np.ndarray, rows: list[np.ndarray],
+    def sweep(self, core: SearchCore, spec: str, totals: np.ndarray, rows: list[np.ndarray],
               caps: list[float]) -> list[np.ndarray]:
-        """Per cap of the ``secondary`` sweep, loosest first: which model ids it allows
+        """Per cap of the sweep on cost ``spec``, loosest first: which model ids it allows
         (every other constraint included)."""
-        if self.secondary == "macs":
+        if spec == "macs":
             blocks, fixed = flops_model()
         else:
-            blocks, fixed = latency_model(core, self.secondary.partition(":")[2])
+            blocks, fixed = latency_model(core, spec.partition(":")[2])
         allowed = np.ones(space.N_MODELS, dtype=bool)
         for row, cap in zip(rows, caps):
             allowed &= model_scores(row) <= cap
@@ -184,7 +184,8 @@ class Lana(Agent):
         trained: list[int] = []
         values: list[float] = []
         totals = model_scores(scores)
-        masks = None if self.secondary is None else self.sweep(evaluate.core, totals, rows, caps)
+        masks = (None if self.secondary is None
+                 else self.sweep(evaluate.core, self.secondary, totals, rows, caps))
         while (model := _next_in_turn(totals, masks) if masks is not None
                else solve(scores, rows, caps, trained) if rows
                else _best_left(totals)) is not None:
