@@ -85,6 +85,17 @@ class _Distilled(Agent):
         super().__post_init__()
         check_positive(self, "distill_epochs", "distill_blocks")
 
+    def paper_check(self) -> dict:
+        """:meth:`Agent.paper_check`, with the searcher's extensions beyond the paper."""
+        import agents
+
+        check = super().paper_check()
+        inner = getattr(agents.make(self.searcher, **self.settings), "paper_check", None)
+        extended = {} if inner is None else inner().get("extensions", {})
+        if extended:
+            check["extensions"] = {**check.get("extensions", {}), **extended}
+        return check
+
 
 @dataclasses.dataclass
 class Blockwise(_Distilled):

@@ -68,6 +68,10 @@ def test_single_objective_configs_are_unchanged():
                     "predictor", "predictor_settings"]}
     assert lana.paper_check()["choices"] == ["teacher", "max_flops", "max_latency", "device"]
     assert "extensions" not in lana.paper_check()
+    assert "extensions" not in agents.make("blockwise").paper_check()
+    # a blockwise procedure labels its searcher's extensions
+    wrapped = agents.make("blockwise", settings={"secondary": "macs"}).paper_check()
+    assert wrapped["extensions"] == {"secondary": "macs"}
 
 
 def ratio(table, rec, cost="latency:dev-a"):
