@@ -7,7 +7,7 @@ the reported model (the search itself saw validation accuracy only).  Per seed:
 
 * the front of the evaluated models (non-dominated in test top-1 up, cost down);
 * its hypervolume against the reference point of the table (worst test top-1, highest
-  cost over the table's models, :func:`blox_gym.pareto.reference_point`) and its ratio to
+  cost over the table's models, :func:`blox_gym.pareto.true_front`) and its ratio to
   the hypervolume of the table's true front (models trained from scratch with the run's
   training seed; fine-tuned students can lie beyond it, so the ratio can exceed 1).
 

@@ -10,7 +10,7 @@ Costs are named by a spec: ``"latency:<device>"`` (milliseconds on a device of t
 table's ``flops``, equal to :mod:`blox_gym.costs`).
 
 The hypervolume is the area dominated by a set of points and bounded by a reference point
-``(accuracy, cost)``.  :func:`reference_point` gives the one used for a table: the worst
+``(accuracy, cost)``.  :func:`true_front` gives the one used for a table: the worst
 test top-1 and the highest cost over all its models (its nadir), so every model of the
 table lies in the box and a front's hypervolume ratio against the table's true front is in
 [0, 1] for models trained from scratch.
@@ -27,7 +27,6 @@ from blox_gym import space
 from blox_gym.table import Table
 
 COSTS = ("latency:<device>", "macs")
-UNITS = {"latency": "ms", "macs": "MACs"}
 
 
 def _pair(accuracy, cost) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +161,8 @@ class TrueFront(NamedTuple):
 
 def true_front(table: Table, spec: str, seed: int | str = 0) -> TrueFront:
     """The table's true front for (test top-1 with training ``seed``, cost ``spec``), over
-    the models it has both for; the reference is :func:`reference_point`."""
+    the models it has both for; the hypervolume's reference is the table's nadir (worst
+    test top-1, highest cost over those models)."""
     acc = np.asarray(table.test_acc(np.arange(space.N_MODELS), seed=seed), dtype=np.float64)
     cst = cost_values(table, spec)
     known = np.flatnonzero(~np.isnan(acc) & ~np.isnan(cst))
@@ -173,8 +173,3 @@ def true_front(table: Table, spec: str, seed: int | str = 0) -> TrueFront:
     return TrueFront(on, acc[on], cst[on], reference,
                      hypervolume(acc[on], cst[on], reference))
 
-
-def reference_point(table: Table, spec: str, seed: int | str = 0) -> tuple[float, float]:
-    """The hypervolume reference of a table: (worst test top-1, highest cost) over every
-    model with both, the table's nadir."""
-    return true_front(table, spec, seed).reference
