@@ -94,6 +94,17 @@ class FineTune:
     def __str__(self) -> str:
         return f"finetune:{self.teacher}:D{self.distill_epochs}:FT{self.finetune_epochs}"
 
+    @classmethod
+    def parse(cls, protocol: str) -> "FineTune":
+        """The setting of a protocol name (``str(setting)``); a teacher of digits only is a
+        model id."""
+        kind, _, rest = protocol.partition(":")
+        teacher, d, ft = rest.rsplit(":", 2) if rest.count(":") >= 2 else ("", "", "")
+        if kind != "finetune" or not teacher or d[:1] != "D" or ft[:2] != "FT" \
+                or not d[1:].isdigit() or not ft[2:].isdigit():
+            raise ValueError(f"protocol {protocol[:80]!r} is not finetune:<teacher>:D<d>:FT<ft>")
+        return cls(int(teacher) if teacher.isdigit() else teacher, int(d[1:]), int(ft[2:]))
+
 
 SCRATCH = "scratch"  # the protocol of an ordinary training run
 
@@ -392,15 +403,16 @@ class SearchCore:
         rec["seed"] = rec["seed"].astype(np.int64)
         rec["protocol"] = rec["protocol"].astype(str)
 
-        def finetuned_test(name: str, ids: np.ndarray) -> np.ndarray:
-            setting = self._settings[name]
-            column = self._table.finetuned_column(self._teacher(setting),
-                                                  setting.distill_epochs,
-                                                  setting.finetune_epochs, "test")
-            tests: np.ndarray = column[ids]
-            return tests
+        return complete_record(rec, self._source, self.best_test_in_table(), self.finetuned_test)
 
-        return complete_record(rec, self._source, self.best_test_in_table(), finetuned_test)
+    def finetuned_test(self, protocol: str, ids: np.ndarray) -> np.ndarray:
+        """Test top-1 (percent) of students ``ids`` evaluated under ``protocol`` (a
+        fine-tuning protocol's name; a model teacher counts with this core's seed)."""
+        setting = self._settings.get(protocol) or FineTune.parse(protocol)
+        column = self._table.finetuned_column(self._teacher(setting), setting.distill_epochs,
+                                              setting.finetune_epochs, "test")
+        tests: np.ndarray = column[ids]
+        return tests
 
 
 class TestSource(Protocol):
