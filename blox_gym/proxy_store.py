@@ -60,7 +60,7 @@ def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
     """Compute the proxies ``names`` of ``models`` into ``path``, skipping those already
     there, in ``jobs`` processes (one torch thread each when more than one); returns how
     many values were computed per proxy."""
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     from blox_gym import proxies
 
@@ -73,8 +73,8 @@ def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
     todo = [(m, missing) for m, missing in todo if missing]
     counts = dict.fromkeys(names, 0)
     pending: list[int] = []
-    for model, scores in tqdm(_scores(todo, batch_size, seed, jobs), total=len(todo),
-                              desc="proxies", unit="model", disable=None if progress else True):
+    for model, scores in progress_bar(_scores(todo, batch_size, seed, jobs), total=len(todo),
+                                      desc="proxies", unit="model", enabled=bool(progress)):
         for name, value in scores.items():
             values[name][model] = value
             counts[name] += 1

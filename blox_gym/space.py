@@ -536,13 +536,13 @@ def _compute_all_hashes() -> np.ndarray:
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     chunks = np.array_split(_canonical().astype(np.int64), 64)
     workers = max(1, min(4, os.cpu_count() or 1))
     with ProcessPoolExecutor(workers) as pool:
-        parts = list(tqdm(pool.map(compute_hash, chunks), total=len(chunks), disable=None,
-                          desc="hashing the 91,125 Blox models (once)", unit="chunk"))
+        parts = list(progress_bar(pool.map(compute_hash, chunks), total=len(chunks),
+                                  desc="hashing the 91,125 Blox models (once)", unit="chunk"))
     return np.concatenate(parts).astype("<U32")
 
 

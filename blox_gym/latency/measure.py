@@ -143,16 +143,16 @@ def measure_into(path: str | os.PathLike, model_ids: Iterable[int], settings: Se
                  progress: bool | None = None) -> tuple[str, int]:
     """Measure the models of ``model_ids`` not yet in the store; ``(device name, newly measured)``.
 
-    ``measure`` times one model (default :func:`measure_model`); ``progress``: a tqdm bar
-    (``None`` = only on a terminal).
+    ``measure`` times one model (default :func:`measure_model`); ``progress``: a progress bar
+    (:func:`blox_gym.progress.progress_bar`; ``False`` = none).
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     writer = LatencyWriter(path, settings, backends.hardware(settings.device))
     ids = np.asarray(list(model_ids), dtype=np.int64)
     todo = ids[~writer.measured()[ids]]
-    for model_id in tqdm(todo, desc=f"latency {writer.name}", unit="model",
-                         disable=None if progress is None else not progress):
+    for model_id in progress_bar(todo, desc=f"latency {writer.name}", unit="model",
+                                 enabled=progress):
         writer.write(int(model_id), measure(int(model_id), settings))
     return writer.name, len(todo)
 
