@@ -53,6 +53,10 @@ def test_query_seed_mean_averages_the_seeds_like_the_python_api(capsys, small_st
     for row in rows:
         expected = arrays["test_top1"][:, row["model"]].mean()
         assert row["seed"] == "mean" and row["test_top1"] == pytest.approx(expected)
+        assert row["params"] == arrays["params"][row["model"]]  # one-model point reads
+        assert row["flops"] == arrays["flops"][row["model"]]
+    assert rows[0]["model_hash"] == "c3bc16e69893c8ea08f1e89e61f4caa5"
+    assert rows[0]["arch"] == [int(v) for v in README_FLAT.split(",")]
     from blox_gym.table import open_table
 
     table = open_table(path)
