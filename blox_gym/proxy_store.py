@@ -69,7 +69,7 @@ def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
     models on the cluster at ``ray_address`` (None: a running or a new local instance).
     This process is the only writer either way, and values do not depend on the backend.
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     from blox_gym import proxies
 
@@ -86,8 +86,8 @@ def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
         raise ValueError(f"unknown backend {backend!r}; backends: {', '.join(BACKENDS)}")
     scored = (_scores(todo, batch_size, seed, jobs) if backend == "local"
               else _scores_on_ray(todo, batch_size, seed, ray_address, chunk))
-    for model, scores in tqdm(scored, total=len(todo),
-                              desc="proxies", unit="model", disable=None if progress else True):
+    for model, scores in progress_bar(scored, total=len(todo), desc="proxies", unit="model",
+                                      enabled=bool(progress)):
         for name, value in scores.items():
             values[name][model] = value
             counts[name] += 1

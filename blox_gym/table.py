@@ -234,7 +234,9 @@ class Table:
 
     def _per_seed(self, fetch, ids: np.ndarray, seed) -> np.ndarray:
         """Evaluate ``fetch(ids, seed_index)`` under the ``seed`` convention."""
-        if isinstance(seed, np.random.Generator):
+        # ints and "mean" first: touching np.random imports it (30 ms a one-shot query skips)
+        if not isinstance(seed, (int, np.integer, str)) and isinstance(seed,
+                                                                      np.random.Generator):
             choice = seed.integers(len(self.seeds), size=len(ids))
             out = None
             for si in np.unique(choice):
@@ -370,16 +372,25 @@ class Table:
             self._cache[key] = store.read(self._read(name), ..., self.path)
         return self._cache[key]
 
+    def _static_take(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """``_static(name)[ids]``; as in :meth:`_take`, the first few single-model reads
+        touch one chunk and later ones load the array whole."""
+        if len(ids) == 1 and ("static", name) not in self._cache:
+            reads = self._point_reads[name] = self._point_reads.get(name, 0) + 1
+            if reads <= POINT_READS:
+                return self._row(name, int(ids[0]))[None]
+        return self._static(name)[ids]
+
     def params(self, models):
         """Trainable parameters."""
         ids, single = self.ids(models)
-        values = self._static("params")[ids]
+        values = self._static_take("params", ids)
         return int(values[0]) if single else values
 
     def flops(self, models):
         """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
         ids, single = self.ids(models)
-        values = self._static("flops")[ids]
+        values = self._static_take("flops", ids)
         return int(values[0]) if single else values
 
     def latency(self, models, device: str):
@@ -388,19 +399,19 @@ class Table:
             raise ValueError(f"device {device!r} is not in this table; available: "
                              f"{self.devices or 'none'}")
         ids, single = self.ids(models)
-        values = self._static(f"latency/{device}")[ids].astype(np.float64)
+        values = self._static_take(f"latency/{device}", ids).astype(np.float64)
         return float(values[0]) if single else values
 
     def arch_vec(self, models):
         """Canonical architecture: nested form for one model, ``(N, 15)`` array for many."""
         ids, single = self.ids(models)
-        flat = self._static("arch")[ids].astype(np.int64)
+        flat = self._static_take("arch", ids).astype(np.int64)
         return space.to_nested(flat[0]) if single else flat
 
     def model_hash(self, models):
         """Official 32-hex model hash(es)."""
         ids, single = self.ids(models)
-        hashes = store.hash_strings(self._static("model_hash")[ids])
+        hashes = store.hash_strings(self._static_take("model_hash", ids))
         return str(hashes[0]) if single else hashes
 
     @property

@@ -14,8 +14,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "measured models are skipped, so rerunning resumes")
     parser.add_argument("--create", action="store_true",
                         help="if --out does not exist, create a table holding latencies only")
-    parser.add_argument("--device", choices=backends.DEVICES, default="cpu")
-    parser.add_argument("--backend", choices=list(backends.BACKENDS), default="eager")
+    parser.add_argument("--device", choices=backends.DEVICES, default="cpu",
+                        help="where the networks run (default cpu)")
+    parser.add_argument("--backend", choices=list(backends.BACKENDS), default="eager",
+                        help="the inference runtime: eager PyTorch (default), TorchScript, "
+                             "torch.compile or ONNX Runtime")
     parser.add_argument("--batch", type=int, default=1, help="images per inference (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
     parser.add_argument("--runs", type=int, default=protocol.RUNS,

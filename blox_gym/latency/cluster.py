@@ -58,7 +58,7 @@ def measure_on_ray(path: str | os.PathLike, model_ids: Iterable[int], settings: 
     """
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
@@ -77,8 +77,8 @@ def measure_on_ray(path: str | os.PathLike, model_ids: Iterable[int], settings: 
         ids = np.asarray(list(model_ids), dtype=np.int64)
         todo = ids[~writer.measured()[ids]]
         chunks = [todo[i:i + chunk].tolist() for i in range(0, len(todo), chunk)]
-        bar = tqdm(total=len(todo), desc=f"latency {writer.name} on {len(actors)} node(s)",
-                   unit="model", disable=None if progress is None else not progress)
+        bar = progress_bar(total=len(todo), desc=f"latency {writer.name} on {len(actors)} node(s)",
+                           unit="model", enabled=progress)
         running = {}
         for actor in actors:
             if chunks:

@@ -164,18 +164,18 @@ def measure_into(path: str | os.PathLike, model_ids: Iterable[int], settings: Se
 
     Models are timed ``settings.interleave`` at a time (in the order given) and written as
     each such turn ends, so an interruption loses at most the models of the current turn.
-    ``measure`` times a list of models (default :func:`measure_models`); ``progress``: a tqdm
-    bar (``None`` = only on a terminal).
+    ``measure`` times a list of models (default :func:`measure_models`); ``progress``: a
+    progress bar (:func:`blox_gym.progress.progress_bar`; ``False`` = none).
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     if settings.interleave < 1:
         raise ValueError(f"interleave must be >= 1, got {settings.interleave}")
     writer = LatencyWriter(path, settings, backends.hardware(settings.device))
     ids = np.asarray(list(model_ids), dtype=np.int64)
     todo = ids[~writer.measured()[ids]].tolist()
-    with tqdm(total=len(todo), desc=f"latency {writer.name}", unit="model",
-              disable=None if progress is None else not progress) as bar:
+    with progress_bar(total=len(todo), desc=f"latency {writer.name}", unit="model",
+                      enabled=progress) as bar:
         for start in range(0, len(todo), settings.interleave):
             turn = todo[start:start + settings.interleave]
             for model_id, summary in zip(turn, measure(turn, settings), strict=True):
