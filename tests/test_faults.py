@@ -109,34 +109,37 @@ def _rows(path: Path) -> bytes:
 
 def test_search_sweep_killed_at_a_random_point_resumes_to_the_same_results(
         structured_store, tmp_path):
+    """SIGKILL ``blox-gym search`` after a seeded random number of finished seeds plus a
+    seeded random delay; the rerun completes the sweep with the rows of an uninterrupted one."""
     from blox_gym.cli import main
 
-    argv = ["search", "--agent", "random", "--budget", "4", "--seeds", "5", "--jobs", "1",
+    argv = ["search", "--agent", "random", "--budget", "4", "--seeds", "8", "--jobs", "1",
             "--data", structured_store[0]]
-    started = time.perf_counter()
     assert main(argv + ["--out", str(tmp_path / "reference")]) == 0
     reference = tmp_path / "reference" / "random"
-    duration = time.perf_counter() - started
-    out = tmp_path / "killed"
+    out, folder = tmp_path / "killed", tmp_path / "killed" / "random"
     code = ("from blox_gym.cli import main\nimport agents.random_search\n"
             "print('ready', flush=True)\n"
             f"main({argv + ['--out', str(out)]!r})\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent)] + sys.path))
     rng = np.random.default_rng(1717)
-    for delay in rng.uniform(0.0, duration, 2):  # seeded kill points inside the sweep
+    marks = np.sort(rng.choice(np.arange(1, 7), 2, replace=False))  # seeds done at the kill
+    for finished, delay in zip(marks, rng.uniform(0, 0.05, 2)):
         child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                                  text=True, env=env)
         assert child.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 120
+        while len(list(folder.glob("seed-*.parquet"))) < finished and child.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.005)
         time.sleep(float(delay))
         child.send_signal(signal.SIGKILL)
-        child.wait(timeout=60)
+        assert child.wait(timeout=60) == -signal.SIGKILL  # killed inside the sweep
         child.stdout.close()
-        folder = out / "random"
-        for done in folder.glob("seed-*.parquet") if folder.exists() else ():
-            print("KILLED", delay, done.name)
+        for done in folder.glob("seed-*.parquet"):
             assert _rows(done) == _rows(reference / done.name)  # finished seeds are intact
+    assert len(list(folder.glob("seed-*.parquet"))) < 8
     assert main(argv + ["--out", str(out)]) == 0  # the rerun finishes the rest
-    folder = out / "random"
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(p.name for p in reference.iterdir())  # no leftovers
     assert (folder / "config.json").read_bytes() == (reference / "config.json").read_bytes()

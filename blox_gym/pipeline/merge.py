@@ -89,7 +89,7 @@ def merge_runs(sources: Iterable[str | os.PathLike], into: str | os.PathLike,
     """Merge the records under ``sources`` into the store ``into`` (created if missing).
 
     Returns counts: ``records``, ``added``, ``skipped`` (already in the store) and the
-    store's ``seeds``."""
+    store's ``seeds``.  A merge that adds nothing leaves the store as it is."""
     sources = list(sources)
     paths = find_records(sources)
     if not paths:
@@ -130,10 +130,9 @@ def merge_runs(sources: Iterable[str | os.PathLike], into: str | os.PathLike,
     env = {str(k): v for k, v in attrs.get("env", {}).items()}
     added, skipped = _merge_normal(arrays, seeds, env, normal)
     meta = {k: v for k, v in attrs.items() if k not in DERIVED_ATTRS}
-    blockwise = by_recipe.get("distill", []) + by_recipe.get("finetune", [])
-    if blockwise:
-        more, same = _merge_blockwise(arrays, meta, by_recipe.get("distill", []),
-                                      by_recipe.get("finetune", []))
+    distill, finetune = by_recipe.get("distill", []), by_recipe.get("finetune", [])
+    if distill or finetune:
+        more, same = _merge_blockwise(arrays, meta, distill, finetune)
         added, skipped = added + more, skipped + same
     meta.update(name=name or meta.get("name") or f"blox-{source['dataset']['name']}",
                 seeds=seeds, source=source, licence=meta.get("licence", LICENCE), env=env)
