@@ -188,6 +188,38 @@ def test_training_is_deterministic_and_a_killed_run_resumes_to_the_same_numbers(
         assert torch.equal(a, b)
 
 
+def test_a_killed_distillation_resumes_to_the_same_numbers(tiny_npz, tmp_path, monkeypatch,
+                                                            torch_one_thread):
+    from blox_gym.pipeline import distill as distill_module
+
+    data = load_dataset(tiny_npz)
+    torch.manual_seed(0)
+    teacher = models.build_model(FAST, num_classes=5)  # any weights make a teacher
+    recipe = Distill(epochs=2, teacher=FAST, blocks=(CONV,), batch_size=8, eval_batch_size=64)
+    full, cells = distill_module.distill_blocks(teacher, data, recipe, seed=2)
+    real, calls = distill_module.score_cells, []
+
+    def dies_in_epoch_two(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed after epoch 1's checkpoint
+        return real(*args, **kwargs)
+    checkpoint = tmp_path / "distill.ckpt"
+    monkeypatch.setattr(distill_module, "score_cells", dies_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        distill_module.distill_blocks(teacher, data, recipe, seed=2, checkpoint=checkpoint)
+    scored = []
+    monkeypatch.setattr(distill_module, "score_cells",
+                        lambda *a, **k: scored.append(1) or real(*a, **k))
+    resumed, resumed_cells = distill_module.distill_blocks(teacher, data, recipe, seed=2,
+                                                           checkpoint=checkpoint)
+    assert len(scored) == 1  # only epoch 2 ran again
+    assert json.dumps({k: v for k, v in resumed.items() if k != "train_time_s"}) == \
+        json.dumps({k: v for k, v in full.items() if k != "train_time_s"})
+    for a, b in zip(cells.state_dict().values(), resumed_cells.state_dict().values()):
+        assert torch.equal(a, b)
+
+
 # ---------------------------------------------------------------- records, merge, CLI
 
 def test_train_command_records_merge_and_open_as_a_table(tiny_npz, tmp_path, torch_one_thread):
