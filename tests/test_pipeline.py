@@ -290,6 +290,30 @@ def test_distill_and_finetune_commands(tiny_npz, tmp_path, torch_one_thread):
     with pytest.raises(ValueError, match="not in this table"):
         table.finetuned(FAST, f"#{FAST}", 1, 200)
 
+    # a store merged before schema 2 (one-teacher `signatures`, no fine-tuning arrays) stays
+    # readable, and the runs merged into it fill the fine-tuning arrays beside it
+    from blox_gym import finetuning, store
+    from blox_gym.pipeline.merge import _existing
+
+    arrays, attrs = _existing(str(out))
+    arrays = {k: v for k, v in arrays.items() if k not in finetuning.ARRAYS}
+    arrays["signatures"] = donna[:, :, None].astype(np.float32)
+    attrs = {k: v for k, v in attrs.items() if k not in (finetuning.ATTR, "finetune_source")}
+    legacy = tmp_path / "legacy.zarr"
+    store.write_store(legacy, arrays, {**attrs, "signature_epochs": [1],
+                                       "signature_teacher": [FAST]}, progress=False)
+    meta = json.loads((legacy / "zarr.json").read_text())
+    meta["attributes"]["schema_version"] = 1
+    (legacy / "zarr.json").write_text(json.dumps(meta))
+    assert open_table(legacy).finetune_axes is None
+    assert merge_runs([runs], legacy)["added"] == 2  # distillation and fine-tuning
+    old = open_table(legacy)
+    assert old.attrs["schema_version"] == 2 and old.attrs["signature_teacher"] == [FAST]
+    assert np.array_equal(old.signatures(1)[:, CONV], donna[:, CONV].astype(np.float32))
+    assert np.array_equal(old.teacher_signatures(f"#{FAST}", 1), stored, equal_nan=True)
+    assert old.finetuned(FAST, f"#{FAST}", 1, 1, "test") == round(
+        found["finetune"]["history"]["test_top1"] * 100) / 100  # on the 10,000-image grid
+
     stem = records.run_stem(runs, Distill(epochs=1, teacher=FAST, blocks=(CONV,),
                                           batch_size=8), FAST, 0)
     cells = torch.load(stem.with_suffix(".pt"), weights_only=True)
