@@ -433,3 +433,9 @@ def test_finetune_runs_fill_the_fine_tuning_arrays(grid_npz, tmp_path, torch_one
     (tmp_path / "other" / path.name).write_text(json.dumps(conflict))
     with pytest.raises(ValueError, match="other weights"):
         merge_runs([tmp_path / "other"], out)
+    import zarr  # what `blox-gym proxies` writes in place is never dropped by a merge
+
+    zarr.open_group(str(out), mode="a").require_group("proxies").create_array(
+        "synflow", shape=(space.N_MODELS,), dtype="float64")
+    with pytest.raises(ValueError, match="proxies/ .*which a merge would drop"):
+        merge_runs([runs], out)

@@ -37,9 +37,9 @@ LICENCE = "unspecified (measured with blox-gym by the store's owner)"
 SCALARS = ("test_top1", "test_loss", "test_top5", "train_time_s")
 CURVES = ("val_top1", "train_top1", "train_top5", "train_loss", "val_top5", "val_loss")
 RECIPES = ("normal", "distill", "finetune")
-# attributes write_store derives from the arrays; every other one is carried over
-DERIVED_ATTRS = ("schema_version", "epochs", "devices", "env_per_model", "extended",
-                 "missing_models", "metrics", "created_by", "n_models", "computed_static")
+# the attributes a merge carries over (write_store derives the others from the arrays)
+KEPT_ATTRS = ("name", "licence", "signature_teacher", "signature_epochs", finetuning.ATTR,
+              "finetune_source")
 # recipe settings that key the fine-tuning axes rather than the store
 AXIS_SETTINGS = ("recipe", "teacher", "distill_epochs", "epochs")
 
@@ -69,10 +69,15 @@ def _existing(path: str) -> tuple[dict, dict] | None:
     for name in ("params", "flops", "signatures", finetuning.SIGNATURES):
         if name in names:
             arrays[name] = root[name][:]
-    for group in ("latency", "latency_std", "latency_runs"):
-        if group in set(root.group_keys()):
-            arrays.update({f"{group}/{key}": root[f"{group}/{key}"][:]
-                           for key in root[group].array_keys()})
+    groups = set(root.group_keys())
+    kept = sorted(groups - {"latency", "env"})
+    if kept:  # write_store cannot carry them; never drop what others measured
+        raise ValueError(f"{path} holds {', '.join(f'{g}/' for g in kept)} (written in place by "
+                         f"`blox-gym latency` or `blox-gym proxies`), which a merge would drop; "
+                         f"merge the runs into a new store and measure those again there")
+    if "latency" in groups:
+        arrays.update({f"latency/{key}": root[f"latency/{key}"][:]
+                       for key in root["latency"].array_keys()})
     return arrays, dict(root.attrs)
 
 
@@ -129,7 +134,7 @@ def merge_runs(sources: Iterable[str | os.PathLike], into: str | os.PathLike,
     arrays = _grow(arrays, attrs.get("seeds", []), seeds, int(source["recipe"]["epochs"]))
     env = {str(k): v for k, v in attrs.get("env", {}).items()}
     added, skipped = _merge_normal(arrays, seeds, env, normal)
-    meta = {k: v for k, v in attrs.items() if k not in DERIVED_ATTRS}
+    meta = {k: v for k, v in attrs.items() if k in KEPT_ATTRS}
     distill, finetune = by_recipe.get("distill", []), by_recipe.get("finetune", [])
     if distill or finetune:
         more, same = _merge_blockwise(arrays, meta, distill, finetune)
