@@ -108,9 +108,9 @@ def test_cli_parsing_takes_any_arguments(table, capsys, argv):
 
 # ---------------------------------------------------------------- env step / reset
 
-actions = st.one_of(st.integers(-2, 40), st.integers(-2**70, 2**70), st.integers(0, 40).map(np.int64),
-                    st.floats(allow_nan=True), st.booleans(), st.text(max_size=3), st.none(),
-                    st.lists(st.integers(0, 3), max_size=2))
+actions = st.one_of(st.integers(-2, 40), st.integers(-2**70, 2**70),
+                    st.integers(0, 40).map(np.int64), st.floats(allow_nan=True), st.booleans(),
+                    st.text(max_size=3), st.none(), st.lists(st.integers(0, 3), max_size=2))
 ENV_SETTINGS = [(env_id, obs_mode) for env_id in ("blox_gym/BloxEdit-v0", "blox_gym/BloxBuild-v0")
                 for obs_mode in ("multidiscrete", "onehot", "dict")]
 

@@ -95,10 +95,10 @@ def merge_runs(sources: Iterable[str | os.PathLike], into: str | os.PathLike,
 
     Returns counts: ``records``, ``added``, ``skipped`` (already in the store) and the
     store's ``seeds``.  A merge that adds nothing leaves the store as it is."""
-    sources = list(sources)
-    paths = find_records(sources)
+    folders = [Path(source) for source in sources]
+    paths = find_records(folders)
     if not paths:
-        raise ValueError(f"no run records under {', '.join(map(str, sources))}")
+        raise ValueError(f"no run records under {', '.join(map(str, folders))}")
     by_recipe: dict[str, list[dict]] = defaultdict(list)
     for path in paths:
         record = read_record(path)
@@ -195,13 +195,13 @@ def _merge_blockwise(arrays: dict, meta: dict, distill: list[dict], finetune: li
     grown as needed); returns (added, skipped) counts."""
     _check_settings(distill + finetune, meta)
     old = finetuning.Axes.from_attr(meta[finetuning.ATTR]) if finetuning.ATTR in meta else None
-    teachers = dict(zip(old.teachers, zip(old.teacher_models, old.teacher_test_top1))) \
-        if old else {}
+    teachers: dict[str, tuple[int, float | None]] = dict(
+        zip(old.teachers, zip(old.teacher_models, old.teacher_test_top1))) if old else {}
     for record in distill + finetune:
         model = int(record["recipe"]["teacher"])
         name, quality = teacher_name(model, record["seed"]), _teacher_quality(record)
         known = teachers.setdefault(name, (model, quality))
-        if known[0] != model or abs(known[1] - quality) > 1e-6:
+        if known[0] != model or known[1] is None or abs(known[1] - quality) > 1e-6:
             raise ValueError(f"{record['path']}: teacher {name} has test top-1 {quality} here "
                              f"but {known[1]} in the store or another record (other weights "
                              f"under one name are refused)")
@@ -234,11 +234,12 @@ def _merge_blockwise(arrays: dict, meta: dict, distill: list[dict], finetune: li
         best = int(history["best_epoch"])  # the weights the test top-1 was measured with
         values = {finetuning.VAL: history["val_top1"][best - 1],
                   finetuning.TEST: history["test_top1"]}
-        new = [_fill(arrays[key], (*at, int(record["model"])), _on_grid(key, float(value)),
-                     f"{record['path']}: {key} of model {record['model']} against "
-                     f"{axes.teachers[at[0]]}, D {recipe['distill_epochs']}, FT {recipe['epochs']}")
-               for key, value in values.items()]
-        added, skipped = added + any(new), skipped + (not any(new))
+        filled = [_fill(arrays[key], (*at, int(record["model"])), _on_grid(key, float(value)),
+                        f"{record['path']}: {key} of model {record['model']} against "
+                        f"{axes.teachers[at[0]]}, D {recipe['distill_epochs']}, FT "
+                        f"{recipe['epochs']}")
+                  for key, value in values.items()]
+        added, skipped = added + any(filled), skipped + (not any(filled))
     return added, skipped
 
 
