@@ -207,6 +207,10 @@ def _to_int_array(a: np.ndarray) -> np.ndarray:
         if not integral:
             raise ValueError(f"component {COMPONENT_NAMES[j]} (index {j}) must be an integer "
                              f"in 0..{RADIX[j] - 1}, got {v!r}")
+        if not -2**63 <= int(v) < 2**63:  # beyond int64 (2**70): as _check_values says
+            raise ValueError(f"component {COMPONENT_NAMES[j]} (index {j}) has value "
+                             f"{_short(v)}; allowed values are "
+                             f"{', '.join(map(str, range(RADIX[j])))}")
         flat[i, j] = int(v)
     return flat
 

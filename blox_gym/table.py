@@ -95,7 +95,9 @@ class Table:
         if hasattr(models, "to_numpy") and type(models).__module__.startswith("pandas"):
             models = models.to_numpy()  # a pandas Index or Series: its values, as numpy
         if isinstance(models, (int, np.integer)) and not isinstance(models, bool):
-            return _check_ids(np.array([models], dtype=np.int64)), True
+            if not 0 <= models < space.N_MODELS:  # before int64: 2**70 does not fit
+                raise _out_of_range(int(models))
+            return np.array([models], dtype=np.int64), True
         if isinstance(models, str):
             return np.array([self._from_hash(models)], dtype=np.int64), True
         if isinstance(models, np.ndarray):
@@ -178,7 +180,7 @@ class Table:
                 return local.row(*index)
             except zarr_local.Unsupported:
                 pass
-            except FileNotFoundError as err:
+            except (FileNotFoundError, zarr_local.CorruptChunk) as err:
                 raise store.StoreError(f"{self.path}: {err}; rebuild or re-import it") from None
         return np.asarray(self._read(name)[index])
 
@@ -420,9 +422,18 @@ class Table:
 
     def signatures(self, epochs: int | None = None) -> np.ndarray:
         """Block signatures ``[stage, block]`` after ``epochs`` distillation epochs (default:
-        the most), lower = closer to the teacher.  Blocks are indexed as ``space.BLOCKS``."""
+        the most), lower = closer to the teacher.  Blocks are indexed as ``space.BLOCKS``.
+        A table without the one-teacher ``signatures`` array whose fine-tuning arrays hold
+        one teacher (a measured table, ``docs/pipeline.md``) answers with that teacher's."""
         if not self.signature_epochs:
-            raise ValueError("this table has no block signatures")
+            axes = self.finetune_axes
+            teachers = [t for t in axes.teachers if t != finetuning.SELF] if axes else []
+            if len(teachers) == 1:
+                return self.teacher_signatures(
+                    teachers[0], max(axes.distill_epochs) if epochs is None else epochs)
+            raise ValueError("this table has no block signatures" + (
+                f" of one teacher; name one of {teachers} (teacher_signatures)" if teachers
+                else ""))
         epochs = max(self.signature_epochs) if epochs is None else epochs
         if epochs not in self.signature_epochs:
             raise ValueError(f"no signatures after {epochs!r} distillation epochs; available: "
@@ -677,10 +688,14 @@ def _scalar_value(name: str, value) -> float | int:
     return int(value) if name == "train_time_s" and value.is_integer() else value
 
 
+def _out_of_range(model_id: int) -> ValueError:
+    return ValueError(f"model id {model_id} is out of range; ids are 0..{space.N_MODELS - 1}")
+
+
 def _check_ids(ids: np.ndarray) -> np.ndarray:
     bad = (ids < 0) | (ids >= space.N_MODELS)
     if bad.any():
-        raise ValueError(f"model id {int(ids[bad][0])} is out of range; ids are 0..{space.N_MODELS - 1}")
+        raise _out_of_range(int(ids[bad][0]))
     return ids
 
 

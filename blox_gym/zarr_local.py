@@ -25,6 +25,10 @@ class Unsupported(Exception):
     """The array uses a feature this reader does not implement; use zarr instead."""
 
 
+class CorruptChunk(Exception):
+    """A chunk that cannot be decoded; the message names the array and the chunk key."""
+
+
 def metadata(path: str | os.PathLike) -> dict:
     """The parsed ``zarr.json`` of a group or array; ``FileNotFoundError`` when absent."""
     with open(Path(path) / "zarr.json", encoding="utf-8") as handle:
@@ -125,11 +129,15 @@ class LocalArray:
             raw = (self.path / key).read_bytes()
         except FileNotFoundError:
             raise FileNotFoundError(f"array {self.path.name!r} has chunk {key} missing") from None
-        if self._compression == "zstd":
-            raw = _zstd_decompress(raw)
-        elif self._compression == "gzip":
-            raw = zlib.decompress(raw, wbits=31)
-        return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+        try:
+            if self._compression == "zstd":
+                raw = _zstd_decompress(raw)
+            elif self._compression == "gzip":
+                raw = zlib.decompress(raw, wbits=31)
+            return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+        except Exception as err:  # the codecs raise many types
+            raise CorruptChunk(f"array {self.path.name!r}, chunk {key} is corrupt or unreadable "
+                               f"({type(err).__name__}: {str(err)[:200]})") from None
 
     def row(self, *index: int) -> np.ndarray:
         """``array[index]`` for integer indices on the leading axes, the rest whole."""

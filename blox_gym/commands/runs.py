@@ -120,9 +120,8 @@ def execute(args, stages: list[list]) -> int:
     if args.out and not failed:
         from blox_gym.pipeline.merge import merge_runs
 
-        mergeable = [p for p in done if not p.parent.name.startswith("finetune-")]
-        if mergeable:
-            summary = merge_runs(mergeable, args.out)
+        if done:
+            summary = merge_runs(done, args.out)
             print(f"merged into {args.out}: {summary['added']} added, "
                   f"{summary['skipped']} already there")
     return 1 if failed else 0
