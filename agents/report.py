@@ -298,6 +298,11 @@ def _figure_note(runs: Runs, unit: str) -> str:
     if len(set(budgets.values())) > 1:
         lines.append("budgets differ (" + ", ".join(f"{a}: {b}" for a, b in budgets.items())
                      + "); each curve ends at its run's last cost")
+    changed = {a: settings_label(c) for a, c in runs.configs.items()}
+    changed = {a: label for a, label in changed.items() if label.startswith("changed")}
+    if changed:
+        lines.append("not the paper's settings: "
+                     + "; ".join(f"{a} {label}" for a, label in changed.items()))
     return "\n".join(lines)
 
 

@@ -62,7 +62,9 @@ def resolve(models: Models, hashes: HashLookup = official_hashes, invalid: Liter
     Ids out of 0..91,124, unknown hashes and other shapes raise ``ValueError``.
     """
     if type(models) is int or (isinstance(models, np.integer) and not isinstance(models, bool)):
-        return Resolved(check_ids(np.array([models], dtype=np.int64)), True)
+        if not 0 <= models < space.N_MODELS:  # before int64: 2**70 does not fit
+            raise _out_of_range(int(models))
+        return Resolved(np.array([models], dtype=np.int64), True)
     if isinstance(models, str):
         return Resolved(_strings([models], hashes), True)
     if isinstance(models, (list, tuple)):
@@ -88,9 +90,12 @@ def check_ids(ids: np.ndarray) -> np.ndarray:
     """``ids`` unchanged if all are in 0..91,124, else ``ValueError`` naming one."""
     bad = (ids < 0) | (ids >= space.N_MODELS)
     if bad.any():
-        raise ValueError(f"model id {int(ids[bad][0])} is out of range; ids are "
-                         f"0..{space.N_MODELS - 1}")
+        raise _out_of_range(int(ids[bad][0]))
     return ids
+
+
+def _out_of_range(model_id: int) -> ValueError:
+    return ValueError(f"model id {model_id} is out of range; ids are 0..{space.N_MODELS - 1}")
 
 
 def _strings(items: list[str], hashes: HashLookup) -> np.ndarray:

@@ -154,7 +154,7 @@ class Table:
                 return local.row(*index)
             except zarr_local.Unsupported:
                 pass
-            except FileNotFoundError as err:
+            except (FileNotFoundError, zarr_local.CorruptChunk) as err:
                 raise store.StoreError(f"{self.path}: {err}; rebuild or re-import it") from None
         return np.asarray(self._read(name)[index])
 
@@ -212,7 +212,9 @@ class Table:
 
     def _per_seed(self, fetch: Fetch, ids: np.ndarray, seed: Seed) -> np.ndarray:
         """Evaluate ``fetch(ids, seed_index)`` under the ``seed`` convention."""
-        if isinstance(seed, np.random.Generator):
+        # ints and "mean" first: touching np.random imports it (30 ms a one-shot query skips)
+        if not isinstance(seed, (int, np.integer, str)) and isinstance(seed,
+                                                                      np.random.Generator):
             choice = seed.integers(len(self.seeds), size=len(ids))
             out: np.ndarray | None = None
             for si in np.unique(choice):
@@ -403,6 +405,16 @@ class Table:
         cached: np.ndarray = self._cache[key]
         return cached
 
+    def _static_take(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """``_static(name)[ids]``; as in :meth:`_take`, the first few single-model reads
+        touch one chunk and later ones load the array whole."""
+        if len(ids) == 1 and ("static", name) not in self._cache:
+            reads = self._point_reads[name] = self._point_reads.get(name, 0) + 1
+            if reads <= POINT_READS:
+                return self._row(name, int(ids[0]))[None]
+        values: np.ndarray = self._static(name)[ids]
+        return values
+
     @overload
     def params(self, models: OneModel) -> int: ...
     @overload
@@ -413,7 +425,7 @@ class Table:
     def params(self, models: Models) -> int | np.ndarray:
         """Trainable parameters."""
         ids, single = self.ids(models)
-        values = self._static("params")[ids]
+        values = self._static_take("params", ids)
         return int(values[0]) if single else values
 
     @overload
@@ -426,7 +438,7 @@ class Table:
     def flops(self, models: Models) -> int | np.ndarray:
         """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
         ids, single = self.ids(models)
-        values = self._static("flops")[ids]
+        values = self._static_take("flops", ids)
         return int(values[0]) if single else values
 
     @overload
@@ -442,13 +454,13 @@ class Table:
             raise ValueError(f"device {device!r} is not in this table; available: "
                              f"{self.devices or 'none'}")
         ids, single = self.ids(models)
-        values = self._static(f"latency/{device}")[ids].astype(np.float64)
+        values = self._static_take(f"latency/{device}", ids).astype(np.float64)
         return float(values[0]) if single else values
 
     def arch_vec(self, models: Models) -> list[Any] | np.ndarray:
         """Canonical architecture: nested form for one model, ``(N, 15)`` array for many."""
         ids, single = self.ids(models)
-        flat = self._static("arch")[ids].astype(np.int64)
+        flat = self._static_take("arch", ids).astype(np.int64)
         return space.to_nested(flat[0]) if single else flat
 
     @overload
@@ -461,7 +473,7 @@ class Table:
     def model_hash(self, models: Models) -> str | np.ndarray:
         """Official 32-hex model hash(es)."""
         ids, single = self.ids(models)
-        hashes = store.hash_strings(self._static("model_hash")[ids])
+        hashes = store.hash_strings(self._static_take("model_hash", ids))
         return str(hashes[0]) if single else hashes
 
     @property
@@ -470,9 +482,18 @@ class Table:
 
     def signatures(self, epochs: int | None = None) -> np.ndarray:
         """Block signatures ``[stage, block]`` after ``epochs`` distillation epochs (default:
-        the most), lower = closer to the teacher.  Blocks are indexed as ``space.BLOCKS``."""
+        the most), lower = closer to the teacher.  Blocks are indexed as ``space.BLOCKS``.
+        A table without the one-teacher ``signatures`` array whose fine-tuning arrays hold
+        one teacher (a measured table, ``docs/pipeline.md``) answers with that teacher's."""
         if not self.signature_epochs:
-            raise ValueError("this table has no block signatures")
+            axes = self.finetune_axes
+            teachers = [t for t in axes.teachers if t != finetuning.SELF] if axes else []
+            if axes is not None and len(teachers) == 1:
+                return self.teacher_signatures(
+                    teachers[0], max(axes.distill_epochs) if epochs is None else epochs)
+            raise ValueError("this table has no block signatures" + (
+                f" of one teacher; name one of {teachers} (teacher_signatures)" if teachers
+                else ""))
         epochs = max(self.signature_epochs) if epochs is None else epochs
         if epochs not in self.signature_epochs:
             raise ValueError(f"no signatures after {epochs!r} distillation epochs; available: "
