@@ -21,6 +21,7 @@ from blox_gym.core import SCRATCH, UNITS, Budget, complete_record
 from blox_gym.envs.options import Oracle
 
 _UNKNOWN = 255  # model_seed entry of a model not trained yet
+_BIT = (1 << np.arange(8)).astype(np.uint8)  # a model's bit in its byte of the paid bits
 
 
 def search_record(oracle: Oracle, ids: np.ndarray, si: np.ndarray) -> dict[str, np.ndarray]:
@@ -150,7 +151,9 @@ class VectorLedger:
         self._rngs: list[np.random.Generator] = [np.random.default_rng(0)] * s
         # val, objective, seconds side by side: one gather per evaluation
         self._values = np.stack([oracle.val, oracle.score, oracle.seconds], axis=-1)
+        self._value_rows = self._values.view(np.dtype((np.void, 24)))[..., 0]  # a row, one item
         self._never = np.zeros(n, dtype=bool)
+        self._ones = np.ones(n)
         self._never.flags.writeable = False
         self._cost = np.zeros((3, s))  # models, epochs, seconds per search
         self._best_val = np.full(s, -np.inf)
@@ -178,14 +181,14 @@ class VectorLedger:
     def budget_left(self) -> np.ndarray:
         """Fraction of each copy's budget left, in 0..1 (1 without a budget)."""
         if self.budget is None:
-            return np.ones(self.n)
+            return self._ones.copy()
         return self._per_copy(np.maximum(0.0, 1.0 - self._cost[self.unit] / self._limit))
 
     @property
     def exhausted(self) -> np.ndarray:
         """Whether each copy's search has spent its budget (bool per copy)."""
         if self.budget is None:
-            return self._never
+            return self._never.copy()
         return self._per_copy(self._cost[self.unit] >= self._limit)
 
     @property
@@ -263,28 +266,30 @@ class VectorLedger:
         seed index per copy, or 0.  Returns ``(val top-1, objective, cost in the budget's
         unit, evaluated)``; ``evaluated`` is ``ev`` less what a shared budget cut off.
         """
+        if not ev.any():  # nothing to read: any values do where ev is False
+            return np.zeros(self.n), np.zeros(self.n), np.zeros(self.n), ev
         one_seed = isinstance(si, int)
-        values = self._values[si].take(mids, axis=0) if one_seed else self._values[si, mids]
+        values = (self._value_rows[si].take(mids).view(np.float64).reshape(self.n, 3)
+                  if one_seed else self._values[si, mids])
         val, score, seconds = values.T
-        if not ev.any():
-            return val, score, np.zeros(self.n), ev
         if self.shared:
             return self._evaluate_shared(ev, mids, val, score, seconds)
-        where, shift = self._row_offset + (mids >> 3), (mids & 7).astype(np.uint8)
+        where, bit = self._row_offset + (mids >> 3), _BIT.take(mids & 7)
         cell = self._paid_flat.take(where)
-        new = ev & ((cell >> shift) & 1 == 0)
-        self._paid_flat[where] = cell | (new.astype(np.uint8) << shift)
-        seconds = np.where(new, seconds, 0.0)
+        new = ev & (cell & bit == 0)
+        self._paid_flat[where] = cell | bit * new
         models, epochs = self._oracle.epoch_cost
-        self._cost[0] += new * models
-        self._cost[1] += new * epochs
-        self._cost[2] += seconds
+        cost = self._cost
+        np.add(cost[0], models, out=cost[0], where=new)
+        np.add(cost[1], epochs, out=cost[1], where=new)
+        np.add(cost[2], seconds, out=cost[2], where=new)
         self._n_models += new
         better = ev & (val > self._best_val)
-        self._best_val = np.where(better, val, self._best_val)
-        self._best_model = np.where(better, mids, self._best_model)
+        np.copyto(self._best_val, val, where=better)
+        np.copyto(self._best_model, mids, where=better)
         self._log_rows(ev, mids)
-        step_cost = seconds if self.unit == 2 else new * (models, epochs)[self.unit]
+        step_cost = (new * (models, epochs)[self.unit] if self.unit < 2
+                     else np.where(new, seconds, 0.0))
         return val, score, step_cost, ev
 
     def _evaluate_shared(self, ev, mids, val, score, seconds):
