@@ -304,13 +304,14 @@ class BloxEditVectorEnv(BloxVectorEnv):
         """Apply the actions of copies ``act``: (model id, valid, val top-1, cost, reward,
         terminated) per copy.  Everything is a look-up at ``key`` (see :mod:`.moves`)."""
         moves, ledger, horizon = self._moves, self.ledger, self.horizon
+        everyone = act is self._everyone and self.budget is None
         going = act if self.budget is None else act & ~ledger.exhausted
         where = self._code_offset + moves.stage.take(a)
         code = self._code_flat.take(where)
         key = moves.key_base.take(a) + code
         new_code = moves.new_code.take(key)
         target = self._mid + moves.delta.take(key)  # negative: an invalid model
-        tried = going & (new_code != code)  # not a no-op
+        tried = new_code != code if everyone else going & (new_code != code)  # no no-op
         valid = target >= 0
         if self._feasible_model is not None:
             valid &= self._feasible_model.take(np.maximum(target, 0))
@@ -320,6 +321,9 @@ class BloxEditVectorEnv(BloxVectorEnv):
         self._x_flat[x_where] = np.where(move, moves.new_value.take(key),
                                          self._x_flat.take(x_where))
         mid = self._mid
+        model_id = np.maximum(target, -1)  # what each copy tried, -1 if invalid
+        if not everyone:
+            np.copyto(model_id, mid, where=~going)
         np.copyto(mid, target, where=move)
         t = self._t
         t += act
@@ -334,13 +338,14 @@ class BloxEditVectorEnv(BloxVectorEnv):
             self._best = np.where(better, score, self._best)
         else:
             reward = np.where(ev, score, 0.0)
-        np.copyto(reward, INVALID_REWARD, where=tried ^ move)
+        rejected = tried ^ move  # to an invalid or infeasible model
+        np.copyto(reward, INVALID_REWARD, where=rejected)
         if self.noop_reward:  # else they are 0 already
             np.copyto(reward, self.noop_reward, where=going ^ tried)
         if self.budget is not None:
             ended |= ledger.exhausted
-        return (np.where(going, np.maximum(target, -1), mid), valid | ~tried,
-                np.where(ev, val, NOT_EVALUATED), cost, reward, act & ended)
+        return (model_id, ~rejected, np.where(ev, val, NOT_EVALUATED), cost, reward,
+                ended if everyone else act & ended)
 
     def action_masks(self) -> np.ndarray:
         """``(num_envs, 36 or 21)`` allowed actions, by the rules of

@@ -42,11 +42,6 @@ def codes_of_raw(raw: np.ndarray) -> np.ndarray:
     return (np.asarray(raw, dtype=np.int64)[:, None] // CODE_PLACE) % N_CODES
 
 
-def codes_of_flat(x: np.ndarray) -> np.ndarray:
-    """Stage codes ``(n, 3)`` int64 of flat encodings ``(n, 15)``."""
-    return x.reshape(len(x), space.N_STAGES, 5).astype(np.int64) @ STAGE_PLACE
-
-
 def model_of_codes(code: np.ndarray) -> np.ndarray:
     """Model ids ``(n,)`` int64 of valid stage codes ``(n, 3)``."""
     return BLOCK.take(code) @ STAGE_WEIGHT
@@ -54,7 +49,8 @@ def model_of_codes(code: np.ndarray) -> np.ndarray:
 
 #: a start state: its stage codes and model id in one 8-byte record (one gather; 2 MB for
 #: all 250,047 valid encodings, so that it stays in cache)
-START_RECORD = np.dtype({"names": ["code", "mid"], "formats": [(np.uint8, space.N_STAGES), np.int32],
+START_RECORD = np.dtype({"names": ["code", "mid"],
+                         "formats": [(np.uint8, space.N_STAGES), np.int32],
                          "offsets": [0, 4], "itemsize": 8})
 
 
