@@ -344,13 +344,14 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
     def step(self, actions):
         a = self._check_actions(actions)
         n, restart = self.num_envs, self._autoreset
-        if restart.all():  # NEXT_STEP resets every copy: nobody acts
+        restarting = np.count_nonzero(restart)
+        if restarting == n:  # NEXT_STEP resets every copy: nobody acts
             self._renew(np.flatnonzero(self._told))
             mid, valid, val, cost = (np.empty(n, dtype) for dtype in STEP_INFO_DTYPES)
             for out, value in zip((mid, valid, val, cost), self._restart(slice(None))):
                 out[:] = value
             reward, terminated = np.zeros(n), np.zeros(n, dtype=bool)
-        elif not restart.any():
+        elif not restarting:
             mid, valid, val, cost, reward, terminated = self._act(a, self._everyone)
         else:  # NEXT_STEP resets some copies, or copies left over by SAME_STEP
             rows = np.flatnonzero(restart)

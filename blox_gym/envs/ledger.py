@@ -154,6 +154,7 @@ class VectorLedger:
         self._value_rows = self._values.view(np.dtype((np.void, 24)))[..., 0]  # a row, one item
         self._never = np.zeros(n, dtype=bool)
         self._ones = np.ones(n)
+        self._charge = np.array(oracle.epoch_cost)[:, None]  # models, epochs per new model
         self._never.flags.writeable = False
         self._cost = np.zeros((3, s))  # models, epochs, seconds per search
         self._best_val = np.full(s, -np.inf)
@@ -280,8 +281,7 @@ class VectorLedger:
         self._paid_flat[where] = cell | bit * new
         models, epochs = self._oracle.epoch_cost
         cost = self._cost
-        np.add(cost[0], models, out=cost[0], where=new)
-        np.add(cost[1], epochs, out=cost[1], where=new)
+        np.add(cost[:2], self._charge, out=cost[:2], where=new)  # models and epochs
         np.add(cost[2], seconds, out=cost[2], where=new)
         self._n_models += new
         better = ev & (val > self._best_val)
