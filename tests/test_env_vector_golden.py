@@ -80,6 +80,9 @@ CASES = {
         BloxEditVectorEnv, dict(reward="improvement", horizon=4, mask_invalid=True,
                                 constraint={"cost": "params", "limit": 2e6, "mode": "mask"},
                                 mask_revisits=True), True, "f26418563e005d5b"),
+    "edit-random-seed-small-budget": (
+        BloxEditVectorEnv, dict(reward="step", train_seed="random", budget=(5, "models"),
+                                horizon=3), False, "e8429fad48bfdf74"),
     "build-masked-budget-same-step": (
         BloxBuildVectorEnv, dict(mask_invalid=True, budget=(1, "models"),
                                  autoreset_mode="same_step", obs_mode="dict"),

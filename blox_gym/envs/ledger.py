@@ -148,7 +148,9 @@ class VectorLedger:
         self._row_offset = self._search * n_bytes
         self.model_seed = (None if oracle.fixed_seed
                            else np.full((s, space.N_MODELS), _UNKNOWN, dtype=np.uint8))
-        self._rngs: list[np.random.Generator] = [np.random.default_rng(0)] * s
+        # train_seed="random": each search's generator, made at its first draw from its seed
+        self._rng_seed = np.zeros(s, dtype=np.int64)
+        self._rngs: dict[int, np.random.Generator] = {}
         # val, objective, seconds side by side: one gather per evaluation
         self._values = np.stack([oracle.val, oracle.score, oracle.seconds], axis=-1)
         self._value_rows = self._values.view(np.dtype((np.void, 24)))[..., 0]  # a row, one item
@@ -232,9 +234,11 @@ class VectorLedger:
         self.paid[searches] = 0
         if self.model_seed is not None:
             self.model_seed[searches] = _UNKNOWN
-        if rng_seeds is not None:
-            for j, seed in zip(self._search[copies], rng_seeds):
-                self._rngs[j] = np.random.default_rng(int(seed))
+        if rng_seeds is not None:  # as if each copy in turn seeded its search's generator
+            self._rng_seed[self._search[copies]] = (rng_seeds[-1] if self.shared
+                                                    else rng_seeds)
+            for j in searches.tolist() if self._rngs else ():
+                self._rngs.pop(j, None)
         self._cost[:, searches] = 0.0
         self._best_val[searches] = -np.inf
         self._best_model[searches] = -1
@@ -256,10 +260,16 @@ class VectorLedger:
             s = self.model_seed[j[i], mids[i]]  # an earlier copy of a shared search set it
             if s == _UNKNOWN:
                 s = (episode_si[i] if episode_si is not None
-                     else self._rngs[j[i]].integers(len(self._oracle.seeds)))
+                     else self._rng(int(j[i])).integers(len(self._oracle.seeds)))
                 self.model_seed[j[i], mids[i]] = s
             si[i] = s
         return si
+
+    def _rng(self, j: int) -> np.random.Generator:
+        rng = self._rngs.get(j)
+        if rng is None:
+            rng = self._rngs[j] = np.random.default_rng(int(self._rng_seed[j]))
+        return rng
 
     def evaluate(self, ev: np.ndarray, mids: np.ndarray, si) -> tuple[np.ndarray, ...]:
         """Train model ``mids[i]`` in every copy ``i`` where ``ev[i]``, charging it once per
