@@ -11,6 +11,9 @@ Stable-Baselines3 or sb3-contrib algorithm (e.g. ``sb3:PPO``, ``sb3:MaskablePPO`
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import inspect
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
@@ -64,25 +67,47 @@ def has_sb3() -> bool:
 
 
 def make(name: str, **settings) -> Agent | SB3Agent:
-    """A new agent by name with its settings (keyword arguments of its dataclass)."""
+    """A new agent by name with its settings (keyword arguments of its dataclass); an unknown
+    setting fails naming the close match and the agent's settings."""
+    implied = ""  # the setting that the name itself gives (sb3:PPO -> algo="PPO")
     if name.startswith(SB3_PREFIX):
         if not has_sb3():
             raise ValueError(f"agent {name!r} needs stable-baselines3 and sb3-contrib, which "
                              f"this installation lacks; available: {', '.join(available())}")
         from agents.sb3_agent import SB3Agent
 
-        factory, settings = SB3Agent, {"algo": name[len(SB3_PREFIX):], **settings}
+        factory, implied = SB3Agent, "algo"
+        settings = {implied: name[len(SB3_PREFIX):], **settings}
     elif name.startswith(SYNE_PREFIX):
         if find_spec("syne_tune") is None:
             raise ValueError(f"agent {name!r} needs Syne Tune: pip install 'blox-gym[syne-tune]'")
         from agents.syne_tune_agent import SyneTuneAgent
 
-        factory, settings = SyneTuneAgent, {"scheduler": name[len(SYNE_PREFIX):], **settings}
+        factory, implied = SyneTuneAgent, "scheduler"
+        settings = {implied: name[len(SYNE_PREFIX):], **settings}
     elif name in REGISTRY:
         factory = REGISTRY.load(name)
     else:
         raise REGISTRY.unknown(name, available())
+    allowed = [a for a in settings_of(factory) if a != implied]
+    for key in settings:
+        if key == implied:
+            continue
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown setting {key!r} of agent {name!r}{hint}; its settings: "
+                             f"{', '.join(allowed) or 'none'}")
     try:
         return factory(**settings)
     except TypeError as err:
         raise ValueError(f"bad settings for agent {name!r}: {err}") from None
+
+
+def settings_of(factory) -> list[str]:
+    """The setting names an agent class takes: its dataclass init fields, else the keyword
+    parameters of its constructor."""
+    if dataclasses.is_dataclass(factory):
+        return [f.name for f in dataclasses.fields(factory) if f.init]
+    return [n for n, p in inspect.signature(factory).parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]

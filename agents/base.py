@@ -77,26 +77,43 @@ class Agent(ABC):
     #: The settings the Blox paper states (supplementary C.2): the defaults must equal them;
     #: ``None`` for agents the paper does not run.
     paper: ClassVar[dict[str, Any] | None] = None
+    #: Settings that go beyond the paper (e.g. multi-objective search) and their values when
+    #: off: while all are off they are left out of :meth:`config` and :meth:`paper_check`, so
+    #: runs with the defaults keep their configs (and resume folders made before them).
+    extensions: ClassVar[dict[str, Any]] = {}
     stall_limit: int = 1000
 
     def __post_init__(self):
         check_positive(self, "stall_limit")
 
+    def active_settings(self) -> dict[str, Any]:
+        """The settings; the extensions only if one of them is on."""
+        now = dataclasses.asdict(self)
+        if all(now[k] == off for k, off in self.extensions.items()):
+            return {k: v for k, v in now.items() if k not in self.extensions}
+        return now
+
     def config(self) -> dict[str, Any]:
         """The agent's name and settings (JSON-serialisable)."""
-        return {"agent": self.name, **dataclasses.asdict(self)}
+        return {"agent": self.name, **self.active_settings()}
 
     def paper_check(self) -> dict[str, Any]:
         """Which settings are the paper's: ``{"in_paper": bool, "paper": [names], "changed":
         {name: {"paper": value, "now": value}}, "choices": [names]}``; ``choices`` are the
-        settings the paper leaves open (this project's choices, see ``docs/agents.md``)."""
+        settings the paper leaves open (this project's choices, see ``docs/agents.md``).
+        Extensions beyond the paper that are on add ``"extensions": {name: value}``."""
         paper = self.paper or {}
-        now = dataclasses.asdict(self)
+        now = self.active_settings()
         changed = {k: {"paper": v, "now": now[k]} for k, v in paper.items() if now[k] != v}
-        choices = [k for k in now if k not in paper and k != "stall_limit"]
-        return {"in_paper": self.paper is not None,
-                "paper": [k for k in paper if k not in changed], "changed": changed,
-                "choices": choices}
+        choices = [k for k in now
+                   if k not in paper and k not in self.extensions and k != "stall_limit"]
+        check = {"in_paper": self.paper is not None,
+                 "paper": [k for k in paper if k not in changed], "changed": changed,
+                 "choices": choices}
+        extended = {k: now[k] for k in self.extensions if k in now}
+        if extended:
+            check["extensions"] = extended
+        return check
 
     def run(self, core: SearchCore, budget: Budget | None = None, seed: int = 0) -> dict:
         """Search until the budget is spent; return ``core.record()``.

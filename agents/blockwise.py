@@ -69,26 +69,47 @@ def _check_teacher(core: SearchCore, teacher: str) -> None:
 
 
 @dataclasses.dataclass
-class Blockwise(Agent):
-    """``searcher`` (an agent name, with ``settings``) run with distillation and fine-tuning.
+class _Distilled(Agent):
+    """Settings of the blockwise procedures: ``searcher`` (an agent name, with ``settings``),
+    ``teacher`` (a teacher of the table, ``table.finetune_axes``), ``distill_epochs`` and
+    ``distill_blocks`` (blocks per stage charged for distillation: 60, the paper's count;
+    45 the space's)."""
 
-    ``teacher``: a teacher of the table (``table.finetune_axes``); ``distill_blocks``:
-    blocks per stage charged for distillation (60, the paper's count; 45 the space's).
-    """
-
-    name = "blockwise"
     searcher: str = "donna"
     settings: dict = dataclasses.field(default_factory=dict)
     teacher: str = "M1"
     distill_epochs: int = 10
     distill_blocks: int = PAPER_BLOCKS_PER_STAGE
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_positive(self, "distill_epochs", "distill_blocks")
+
+    def paper_check(self) -> dict:
+        """:meth:`Agent.paper_check`, with the searcher's extensions beyond the paper."""
+        import agents
+
+        check = super().paper_check()
+        inner = getattr(agents.make(self.searcher, **self.settings), "paper_check", None)
+        extended = {} if inner is None else inner().get("extensions", {})
+        if extended:
+            check["extensions"] = {**check.get("extensions", {}), **extended}
+        return check
+
+
+@dataclasses.dataclass
+class Blockwise(_Distilled):
+    """``searcher`` (with ``settings``) run with distillation from ``teacher`` and
+    fine-tuning."""
+
+    name = "blockwise"
     finetune_epochs: int | None = 200
     plateau: float | None = None
     switch_epochs: int = 200
 
     def __post_init__(self):
         super().__post_init__()
-        check_positive(self, "distill_epochs", "distill_blocks", "switch_epochs")
+        check_positive(self, "switch_epochs")
         if self.finetune_epochs is not None:
             check_positive(self, "finetune_epochs")
         if self.plateau is not None and not self.plateau > 0:
@@ -141,7 +162,7 @@ def ranked(core: SearchCore, protocol: str) -> np.ndarray:
 
 
 @dataclasses.dataclass
-class Iterative(Agent):
+class Iterative(_Distilled):
     """Iterative fine-tuning without a known good teacher (Table 5).
 
     Step 1: a :class:`Blockwise` search (``searcher`` with ``settings``, ``teacher``,
@@ -154,11 +175,7 @@ class Iterative(Agent):
     """
 
     name = "iterative"
-    searcher: str = "donna"
-    settings: dict = dataclasses.field(default_factory=dict)
     teacher: str = "mediocre"
-    distill_epochs: int = 10
-    distill_blocks: int = PAPER_BLOCKS_PER_STAGE
     search_epochs: int = 10
     search_budget: float = 50.0
     top: int = 5
@@ -167,8 +184,7 @@ class Iterative(Agent):
 
     def __post_init__(self):
         super().__post_init__()
-        check_positive(self, "distill_epochs", "distill_blocks", "search_epochs", "top",
-                       "finetune_epochs", "iterations")
+        check_positive(self, "search_epochs", "top", "finetune_epochs", "iterations")
         if not self.search_budget > 0:
             raise ValueError(f"Iterative.search_budget must be positive, got "
                              f"{self.search_budget!r}")

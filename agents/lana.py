@@ -24,6 +24,16 @@ device approximately, by the least-squares additive fit to the table's per-model
 (in a full factorial space: the grand mean plus each block's marginal mean minus it).  A
 latency-constrained solution can therefore exceed ``max_latency`` by the fit's error;
 FLOPs constraints hold exactly for the analytic count.
+
+``secondary`` (an extension beyond the Blox paper, which reduces LANA to one objective,
+supplementary E.2): a cost, ``"latency:<device>"`` or ``"macs"`` (:mod:`blox_gym.pareto`),
+sweeps ``budgets`` caps on it, evenly spaced from the cheapest model's additive cost to that
+of the best-scoring model (where the cap stops binding), and trains the solutions of the
+capped programs in turn, loosest cap first, one per cap per round, so the trained models
+trace a front.  With one additive cost row the program is solved by enumeration: the best
+summed score among the models whose additive costs fit every cap (the same solution as
+:func:`solve`, which the tests check, in microseconds instead of a growing cut list).
+The caps are set once from the starting scores.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from agents.base import Agent, Evaluator, check_positive
-from blox_gym import costs, space
+from blox_gym import costs, pareto, space
 from blox_gym.core import SearchCore
 
 S, K = space.N_STAGES, space.N_BLOCKS
@@ -104,11 +114,13 @@ class Lana(Agent):
     """Integer-programming search over block scores, with optional FLOPs/latency budgets.
 
     ``max_flops``: ptflops MACs of the whole model; ``max_latency``: milliseconds on
-    ``device`` (a device of the table).
+    ``device`` (a device of the table); ``secondary`` and ``budgets``: a sweep of caps on a
+    cost (multi-objective, beyond the paper).
     """
 
     name = "lana"
     paper = {"signature_epochs": 10, "distill_blocks": 60, "refit": 0}
+    extensions = {"secondary": None, "budgets": 8}
     signature_epochs: int = 10
     teacher: str | None = None  # a teacher of the table; None: the table's signatures
     distill_blocks: int = 60  # blocks per stage charged for distillation (paper 60; space 45)
@@ -116,10 +128,14 @@ class Lana(Agent):
     max_flops: float | None = None
     max_latency: float | None = None
     device: str | None = None
+    secondary: str | None = None  # a cost (blox_gym.pareto) whose cap is swept
+    budgets: int = 8  # caps in the sweep
 
     def __post_init__(self):
         super().__post_init__()
-        check_positive(self, "signature_epochs", "distill_blocks")
+        check_positive(self, "signature_epochs", "distill_blocks", "budgets")
+        if self.secondary is not None:
+            pareto.check_cost(self.secondary)
         if not isinstance(self.refit, int) or self.refit < 0:
             raise ValueError(f"Lana.refit must be an int >= 0, got {self.refit!r}")
         if (self.max_latency is None) != (self.device is None):
@@ -143,6 +159,24 @@ class Lana(Agent):
             caps.append(cap - fixed)
         return rows, caps
 
+    def sweep(self, core: SearchCore, spec: str, totals: np.ndarray, rows: list[np.ndarray],
+              caps: list[float]) -> list[np.ndarray]:
+        """Per cap of the sweep on cost ``spec``, loosest first: which model ids it allows
+        (every other constraint included)."""
+        if spec == "macs":
+            blocks, fixed = flops_model()
+        else:
+            blocks, fixed = latency_model(core, spec.partition(":")[2])
+        allowed = np.ones(space.N_MODELS, dtype=bool)
+        for row, cap in zip(rows, caps):
+            allowed &= model_scores(row) <= cap
+        if not allowed.any():
+            raise ValueError("no model fits the cost budgets")
+        cost = fixed + model_scores(blocks)
+        best = np.flatnonzero(allowed)[np.argmax(totals[allowed])]
+        limits = np.linspace(cost[best], cost[allowed].min(), self.budgets)
+        return [allowed & (cost <= limit) for limit in limits]
+
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
         scores = -evaluate.core.signatures(self.signature_epochs, self.teacher,
                                            self.distill_blocks)
@@ -150,7 +184,10 @@ class Lana(Agent):
         trained: list[int] = []
         values: list[float] = []
         totals = model_scores(scores)
-        while (model := solve(scores, rows, caps, trained) if rows
+        masks = (None if self.secondary is None
+                 else self.sweep(evaluate.core, self.secondary, totals, rows, caps))
+        while (model := _next_in_turn(totals, masks) if masks is not None
+               else solve(scores, rows, caps, trained) if rows
                else _best_left(totals)) is not None:
             values.append(evaluate(model))
             trained.append(model)
@@ -168,3 +205,16 @@ class Lana(Agent):
 def _best_left(totals: np.ndarray) -> int | None:
     best = int(np.argmax(totals))
     return None if totals[best] == -np.inf else best
+
+
+def _next_in_turn(totals: np.ndarray, masks: list[np.ndarray]) -> int | None:
+    """The best model left under ``masks[0]``, rotating that mask to the end (masks with
+    nothing left are dropped)."""
+    while masks:
+        best = _best_left(np.where(masks[0], totals, -np.inf))
+        if best is None:
+            masks.pop(0)
+            continue
+        masks.append(masks.pop(0))
+        return best
+    return None

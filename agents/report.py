@@ -173,15 +173,21 @@ def summarise(runs: Runs, unit: str = "models") -> pd.DataFrame:
 
 def settings_label(config: dict) -> str:
     """``"paper"``, ``"changed: refit=20"`` (settings the paper states and the run changed),
-    or ``"not in the paper"`` for agents without paper settings (e.g. SB3)."""
+    or ``"not in the paper"`` for agents without paper settings (e.g. SB3); extensions
+    beyond the paper that are on follow (``"paper; beyond the paper: secondary='macs'"``)."""
     check = config.get("paper")
     if check is None:
         return "unrecorded"
     if not check["in_paper"]:
-        return "not in the paper"
-    if check["changed"]:
-        return "changed: " + ", ".join(f"{k}={v['now']!r}" for k, v in check["changed"].items())
-    return "paper"
+        label = "not in the paper"
+    elif check["changed"]:
+        label = "changed: " + ", ".join(f"{k}={v['now']!r}" for k, v in check["changed"].items())
+    else:
+        label = "paper"
+    if check.get("extensions"):
+        label += "; beyond the paper: " + ", ".join(
+            f"{k}={v!r}" for k, v in check["extensions"].items())
+    return label
 
 
 def distinct_runs(rows: pd.DataFrame) -> int:
@@ -292,6 +298,11 @@ def _figure_note(runs: Runs, unit: str) -> str:
     if len(set(budgets.values())) > 1:
         lines.append("budgets differ (" + ", ".join(f"{a}: {b}" for a, b in budgets.items())
                      + "); each curve ends at its run's last cost")
+    changed = {a: settings_label(c) for a, c in runs.configs.items()}
+    changed = {a: label for a, label in changed.items() if label.startswith("changed")}
+    if changed:
+        lines.append("not the paper's settings: "
+                     + "; ".join(f"{a} {label}" for a, label in changed.items()))
     return "\n".join(lines)
 
 

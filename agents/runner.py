@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
+from blox_gym.progress import progress_bar
 
 import agents
 from blox_gym import space
@@ -113,8 +113,8 @@ def run_experiment(agent: str, table_path: str | None = None, budget: float = 20
     tasks = [dict(agent=agent, settings=settings, table_path=path, budget=budget, unit=unit,
                   seed=s, train_seed=train_seed) for s in todo]
     run = _run_ray(tasks, jobs, ray_address) if backend == "ray" else _run_local(tasks, jobs)
-    bar = tqdm(total=len(seed_list), initial=len(seed_list) - len(todo), unit="seed",
-               desc=agent, disable=None if progress is None else not progress)
+    bar = progress_bar(total=len(seed_list), initial=len(seed_list) - len(todo), unit="seed",
+                       desc=agent, enabled=progress)
     with bar:
         for seed, result in run:
             if not (folder / "config.json").exists():

@@ -23,7 +23,7 @@ from scipy import stats
 
 from blox_gym import costs, space
 from blox_gym.latency import additive
-from blox_gym.latency.measure import Settings, create_latency_table, measure_into, measure_model
+from blox_gym.latency.measure import Settings, create_latency_table, measure_into, measure_models
 from blox_gym.modelspec import parse_models
 from blox_gym.table import open_table
 
@@ -36,12 +36,13 @@ def blank_table(path: Path) -> str:
 
 
 def measure(path: str, ids: np.ndarray, settings: Settings, walls: Path) -> None:
-    """Measure ``ids`` into ``path``; each model's wall seconds are appended to ``walls``."""
-    def timed(model_id: int, s: Settings):
+    """Measure ``ids`` into ``path``; the wall seconds per model are appended to ``walls``."""
+    def timed(model_ids: list[int], s: Settings):
         start = time.perf_counter()
-        result = measure_model(model_id, s)
+        result = measure_models(model_ids, s)
+        seconds = (time.perf_counter() - start) / len(model_ids)
         with open(walls, "a") as f:
-            f.write(f"{model_id} {time.perf_counter() - start}\n")
+            f.writelines(f"{model_id} {seconds}\n" for model_id in model_ids)
         return result
 
     measure_into(path, ids, settings, measure=timed)
@@ -103,6 +104,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--interleave", type=int, default=1,
+                        help="models timed in turns (Settings.interleave; default 1, the paper's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nodes", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--additive", nargs="*", default=["onnxruntime"], choices=BACKENDS,
@@ -120,7 +123,8 @@ def main() -> int:
     if not args.report_only:
         first, second = blank_table(work / "first.zarr"), blank_table(work / "second.zarr")
         for backend in BACKENDS:
-            settings = Settings(backend=backend, runs=args.runs, warmup=args.warmup)
+            settings = Settings(backend=backend, runs=args.runs, warmup=args.warmup,
+                                interleave=args.interleave)
             measure(first, ids, settings, work / f"walls-{backend}.txt")
             measure(second, ids[:args.repeat], settings, work / "walls-repeat.txt")
             cache = work / f"blocks-{backend}.npz"

@@ -7,14 +7,16 @@ a finder on ``sys.meta_path`` waits for its import and registers the ids right a
 
 from __future__ import annotations
 
-import importlib.abc
+import importlib
 import importlib.util
 import sys
 from types import ModuleType
 
 
-class _RegisterAfterImport(importlib.abc.MetaPathFinder):
-    """Run the import of ``gymnasium``, then import :mod:`blox_gym.envs` (which registers)."""
+class _RegisterAfterImport:
+    """A ``sys.meta_path`` finder (the protocol needs no base class; ``importlib.abc`` costs a
+    tenth of a second to import): run the import of ``gymnasium``, then import
+    :mod:`blox_gym.envs` (which registers)."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "gymnasium":

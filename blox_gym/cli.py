@@ -50,16 +50,22 @@ GROUP_HELP = {"data": "build, inspect, import and export tables",
               "predictors": "accuracy predictors"}
 
 
+def command_parser(words: tuple[str, ...]) -> argparse.ArgumentParser:
+    """The full parser of the command ``words`` (a key of ``DELEGATED``); imports its module."""
+    module, add, _, text = DELEGATED[words]
+    parser = argparse.ArgumentParser(prog=f"blox-gym {' '.join(words)}", description=text)
+    getattr(importlib.import_module(module), add)(parser)
+    return parser
+
+
 def command(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], int],
                                            argparse.Namespace] | None:
     """The run function and parsed options of the command ``argv`` names, or ``None``."""
-    for words, (module, add, run, text) in DELEGATED.items():
+    for words, (module, _, run, _) in DELEGATED.items():
         if tuple(argv[:len(words)]) == words:
-            mod = importlib.import_module(module)
-            parser = argparse.ArgumentParser(prog=f"blox-gym {' '.join(words)}",
-                                             description=text)
-            getattr(mod, add)(parser)
-            return getattr(mod, run), parser.parse_args(argv[len(words):])
+            parser = command_parser(words)
+            return getattr(importlib.import_module(module), run), parser.parse_args(
+                argv[len(words):])
     return None
 
 
@@ -81,6 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Library errors name Python arguments; on the command line they read as options.
+PYTHON_TO_CLI = (("pass overwrite=True (--overwrite)", "pass --overwrite"),
+                 (", 'mean', or a numpy Generator", " or 'mean'"),
+                 (", 'mean' or a numpy Generator", " or 'mean'"))
+
+
+def cli_words(message: str) -> str:
+    """An error message on one line, with Python spellings replaced by command-line ones."""
+    text = " ".join(message.split())
+    for python, option in PYTHON_TO_CLI:
+        text = text.replace(python, option)
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -92,8 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except (ValueError, OverflowError, FileExistsError, FileNotFoundError, NotADirectoryError,
             IsADirectoryError, PermissionError) as err:  # user errors: one line, exit code 2
-        text = " ".join(str(err).split())
-        print(f"blox-gym: error: {text[:1000]}", file=sys.stderr)
+        print(f"blox-gym: error: {cli_words(str(err))[:1000]}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("blox-gym: interrupted", file=sys.stderr)

@@ -91,6 +91,17 @@ class FineTune:
     def __str__(self) -> str:
         return f"finetune:{self.teacher}:D{self.distill_epochs}:FT{self.finetune_epochs}"
 
+    @classmethod
+    def parse(cls, protocol: str) -> "FineTune":
+        """The setting of a protocol name (``str(setting)``); a teacher of digits only is a
+        model id."""
+        kind, _, rest = protocol.partition(":")
+        teacher, d, ft = rest.rsplit(":", 2) if rest.count(":") >= 2 else ("", "", "")
+        if kind != "finetune" or not teacher or d[:1] != "D" or ft[:2] != "FT" \
+                or not d[1:].isdigit() or not ft[2:].isdigit():
+            raise ValueError(f"protocol {protocol[:80]!r} is not finetune:<teacher>:D<d>:FT<ft>")
+        return cls(int(teacher) if teacher.isdigit() else teacher, int(d[1:]), int(ft[2:]))
+
 
 SCRATCH = "scratch"  # the protocol of an ordinary training run
 
@@ -376,13 +387,15 @@ class SearchCore:
         rec["seed"] = rec["seed"].astype(np.int64)
         rec["protocol"] = rec["protocol"].astype(str)
 
-        def finetuned_test(name: str, ids: np.ndarray) -> np.ndarray:
-            setting = self._settings[name]
-            return self.table.finetuned_column(self._teacher(setting), setting.distill_epochs,
-                                               setting.finetune_epochs, "test")[ids]
-
         tests = self.table if self.evaluator is None else self.evaluator
-        return complete_record(rec, tests, self.best_test_in_table(), finetuned_test)
+        return complete_record(rec, tests, self.best_test_in_table(), self.finetuned_test)
+
+    def finetuned_test(self, protocol: str, ids: np.ndarray) -> np.ndarray:
+        """Test top-1 (percent) of students ``ids`` evaluated under ``protocol`` (a
+        fine-tuning protocol's name; a model teacher counts with this core's seed)."""
+        setting = self._settings.get(protocol) or FineTune.parse(protocol)
+        return self.table.finetuned_column(self._teacher(setting), setting.distill_epochs,
+                                           setting.finetune_epochs, "test")[ids]
 
 
 def complete_record(rec: dict[str, np.ndarray], table: Table, best_test: float,

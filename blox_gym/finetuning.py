@@ -35,7 +35,8 @@ class Axes:
 
     ``teachers``: names; ``teacher_models``: each teacher's model id (-1 for ``"self"``);
     ``teacher_test_top1``: each teacher's own test top-1 in percent (``None`` for
-    ``"self"``: the student's own); ``distill_epochs`` (D) and ``finetune_epochs`` (FT).
+    ``"self"``: the student's own); ``distill_epochs`` (D) and ``finetune_epochs`` (FT;
+    empty in a store holding only signatures so far).
     """
 
     teachers: tuple[str, ...]
@@ -62,7 +63,9 @@ class Axes:
                                  f"test top-1 {quality!r} a percentage")
         for label, values in (("distill_epochs", self.distill_epochs),
                               ("finetune_epochs", self.finetune_epochs)):
-            if not values or sorted(set(values)) != list(values) or min(values) < 1:
+            empty = not values and label == "finetune_epochs"  # signatures, no students yet
+            if not empty and (not values or sorted(set(values)) != list(values)
+                              or min(values) < 1):
                 raise ValueError(f"{label} must be increasing positive ints, got {list(values)}")
 
     @property

@@ -145,11 +145,11 @@ def score(model: int, names: Sequence[str] = PROXIES, batch: tuple[Tensor, Tenso
 def score_many(models: np.ndarray, names: Sequence[str] = PROXIES, batch_size: int = 64,
                seed: int = 0, progress: bool = True) -> np.ndarray:
     """Proxies of several model ids, ``(len(models), len(names))`` float64."""
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     batch = minibatch(batch_size, seed)
     out = np.empty((len(models), len(check_names(names))))
-    for row, model in enumerate(tqdm(models, desc="proxies", unit="model",
-                                     disable=None if progress else True)):
+    for row, model in enumerate(progress_bar(models, desc="proxies", unit="model",
+                                             enabled=bool(progress))):
         out[row] = list(score(int(model), names, batch, seed).values())
     return out

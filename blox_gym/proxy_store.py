@@ -54,13 +54,22 @@ def _array(group, name: str):
     return group[name]
 
 
+BACKENDS = ("local", "ray")
+
+
 def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
             batch_size: int = 64, seed: int = 0, flush_every: int = 16, jobs: int = 1,
-            progress: bool = True) -> dict[str, int]:
+            progress: bool = True, backend: str = "local", ray_address: str | None = None,
+            chunk: int = 16) -> dict[str, int]:
     """Compute the proxies ``names`` of ``models`` into ``path``, skipping those already
-    there, in ``jobs`` processes (one torch thread each when more than one); returns how
-    many values were computed per proxy."""
-    from tqdm.auto import tqdm
+    there; returns how many values were computed per proxy.
+
+    ``backend="local"`` scores in ``jobs`` processes (one torch thread each when more than
+    one); ``backend="ray"`` runs one Ray task (one CPU, one torch thread) per ``chunk``
+    models on the cluster at ``ray_address`` (None: a running or a new local instance).
+    This process is the only writer either way, and values do not depend on the backend.
+    """
+    from blox_gym.progress import progress_bar
 
     from blox_gym import proxies
 
@@ -73,8 +82,12 @@ def compute(path: str | os.PathLike, models: np.ndarray, names: Sequence[str],
     todo = [(m, missing) for m, missing in todo if missing]
     counts = dict.fromkeys(names, 0)
     pending: list[int] = []
-    for model, scores in tqdm(_scores(todo, batch_size, seed, jobs), total=len(todo),
-                              desc="proxies", unit="model", disable=None if progress else True):
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; backends: {', '.join(BACKENDS)}")
+    scored = (_scores(todo, batch_size, seed, jobs) if backend == "local"
+              else _scores_on_ray(todo, batch_size, seed, ray_address, chunk))
+    for model, scores in progress_bar(scored, total=len(todo), desc="proxies", unit="model",
+                                      enabled=bool(progress)):
         for name, value in scores.items():
             values[name][model] = value
             counts[name] += 1
@@ -100,6 +113,34 @@ def _scores(todo: list, batch_size: int, seed: int, jobs: int):
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start, initargs=(batch_size, seed, 1)) as pool:
         yield from pool.map(_score, todo)
+
+
+def _scores_on_ray(todo: list, batch_size: int, seed: int, address: str | None, chunk: int):
+    """``(model, {proxy: value})`` for each ``(model, proxies)`` of ``todo``, in the order the
+    Ray tasks finish."""
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk!r}")
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=1)(_score_chunk)
+        pending = [task.remote(todo[i:i + chunk], batch_size, seed)
+                   for i in range(0, len(todo), chunk)]
+        while pending:
+            [done], pending = ray.wait(pending, num_returns=1)
+            yield from ray.get(done)
+    finally:
+        if started:  # a Ray instance this call started is shut down at the end
+            ray.shutdown()
+
+
+def _score_chunk(todo: list, batch_size: int, seed: int) -> list[tuple[int, dict[str, float]]]:
+    """One Ray task: the scores of a chunk of ``(model, proxies)``, with one torch thread."""
+    _start(batch_size, seed, threads=1)
+    return [_score(task) for task in todo]
 
 
 _WORKER: dict = {}

@@ -123,8 +123,12 @@ def _build_raw_to_model() -> np.ndarray:
     return np.where(invalid, -1, ids).astype(np.int32).ravel()
 
 
-RAW_TO_MODEL = _build_raw_to_model()
-RAW_TO_MODEL.flags.writeable = False
+@lru_cache(maxsize=None)
+def _raw_to_model() -> np.ndarray:
+    """``RAW_TO_MODEL``, built on first use (a one-model query does not need it)."""
+    table = _build_raw_to_model()
+    table.flags.writeable = False
+    return table
 
 
 
@@ -135,9 +139,27 @@ def block_indices(ids) -> np.ndarray:
     return (ids[..., None] // N_BLOCKS ** np.arange(N_STAGES)) % N_BLOCKS
 
 
-CANONICAL = BLOCK_CONFIGS[block_indices(np.arange(N_MODELS))].reshape(N_MODELS, -1).astype(
-    np.int8)
-CANONICAL.flags.writeable = False  # (91,125, 15): canonical flat vector of each model
+@lru_cache(maxsize=None)
+def _canonical() -> np.ndarray:
+    """``CANONICAL``, built on first use: ``(91,125, 15)`` int8, the canonical flat vector of
+    each model."""
+    table = BLOCK_CONFIGS[block_indices(np.arange(N_MODELS))].reshape(N_MODELS, -1).astype(
+        np.int8)
+    table.flags.writeable = False
+    return table
+
+
+_LAZY = {"RAW_TO_MODEL": _raw_to_model, "CANONICAL": _canonical}
+
+
+def __getattr__(name: str) -> np.ndarray:
+    """``RAW_TO_MODEL`` (raw index -> model id, -1 when invalid; 373,248 int32) and
+    ``CANONICAL`` are module constants built on first access, so importing the space stays
+    cheap for commands that look up one model."""
+    if name in _LAZY:
+        value = globals()[name] = _LAZY[name]()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- parsing and conversions
@@ -185,6 +207,10 @@ def _to_int_array(a: np.ndarray) -> np.ndarray:
         if not integral:
             raise ValueError(f"component {COMPONENT_NAMES[j]} (index {j}) must be an integer "
                              f"in 0..{RADIX[j] - 1}, got {v!r}")
+        if not -2**63 <= int(v) < 2**63:  # beyond int64 (2**70): as _check_values says
+            raise ValueError(f"component {COMPONENT_NAMES[j]} (index {j}) has value "
+                             f"{_short(v)}; allowed values are "
+                             f"{', '.join(map(str, range(RADIX[j])))}")
         flat[i, j] = int(v)
     return flat
 
@@ -287,7 +313,7 @@ def model_id(arch):
     except (KeyError, TypeError, ValueError):
         pass
     flat, single = _parse(arch)
-    return _out(RAW_TO_MODEL[_raw_indices(flat)].astype(np.int64), single)
+    return _out(_raw_to_model()[_raw_indices(flat)].astype(np.int64), single)
 
 
 def canonical(arch) -> np.ndarray:
@@ -299,7 +325,7 @@ def canonical(arch) -> np.ndarray:
     if (ids < 0).any():
         raise ValueError(f"invalid architecture (a stage has previous = input = skip = 0): "
                          f"{_short(arch)}")
-    out = CANONICAL[ids].astype(np.int64)
+    out = _canonical()[ids].astype(np.int64)
     return out[0] if np.ndim(model_id(arch)) == 0 else out
 
 
@@ -308,7 +334,7 @@ def model_ids_to_archs(ids) -> np.ndarray:
     arr = np.asarray(ids)
     if arr.dtype.kind not in "iu" or ((arr < 0) | (arr >= N_MODELS)).any():
         raise ValueError(f"model id must be an integer in 0..{N_MODELS - 1}, got {_short(ids)}")
-    return CANONICAL[arr].astype(np.int64)
+    return _canonical()[arr].astype(np.int64)
 
 
 # ---------------------------------------------------------------- neighbourhood
@@ -335,7 +361,7 @@ def neighbours(arch) -> Neighbours:
     edits = np.repeat(flat[:, None, :], N_ACTIONS, axis=1)
     edits[:, np.arange(N_ACTIONS), ACTION_COMPONENT] = ACTION_VALUE
     changed = flat[:, ACTION_COMPONENT] != ACTION_VALUE
-    ids = RAW_TO_MODEL[edits @ _PLACE].astype(np.int64)
+    ids = _raw_to_model()[edits @ _PLACE].astype(np.int64)
     result = Neighbours(edits, changed, ids >= 0, ids)
     return Neighbours(*(x[0] for x in result)) if single else result
 
@@ -514,13 +540,13 @@ def _compute_all_hashes() -> np.ndarray:
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
-    chunks = np.array_split(CANONICAL.astype(np.int64), 64)
+    chunks = np.array_split(_canonical().astype(np.int64), 64)
     workers = max(1, min(4, os.cpu_count() or 1))
     with ProcessPoolExecutor(workers) as pool:
-        parts = list(tqdm(pool.map(compute_hash, chunks), total=len(chunks), disable=None,
-                          desc="hashing the 91,125 Blox models (once)", unit="chunk"))
+        parts = list(progress_bar(pool.map(compute_hash, chunks), total=len(chunks),
+                                  desc="hashing the 91,125 Blox models (once)", unit="chunk"))
     return np.concatenate(parts).astype("<U32")
 
 

@@ -178,7 +178,7 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     nothing behind.  Model hashes, canonical vectors and ``raw_to_model`` are added here.
     """
     import zarr
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     arrays = dict(arrays)
     computed = [name for name in ("params", "flops") if name not in arrays]
@@ -199,8 +199,8 @@ def write_store(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], attrs
     try:
         root = zarr.open_group(tmp, mode="w", zarr_format=3)
         names = sorted(arrays)
-        for name in tqdm(names, desc="writing store", unit="array",
-                         disable=None if progress else True):
+        for name in progress_bar(names, desc="writing store", unit="array",
+                                 enabled=bool(progress)):
             values = arrays[name]
             stored = encode(name, values)
             shape = metrics.get(name).shape

@@ -103,7 +103,7 @@ def generate(seed: int = 0, n_seeds: int = 3, progress: bool = True,
     first ``extended_seeds`` also carry the extended metrics (NaN elsewhere, as in a
     release without ``blox-ext-{seed}``).  Units: percent, seconds, cross-entropy, ms.
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     if n_seeds < 1 or not 0 <= extended_seeds <= n_seeds:
         raise ValueError(f"need n_seeds >= 1 and 0 <= extended_seeds <= n_seeds, got "
@@ -114,8 +114,8 @@ def generate(seed: int = 0, n_seeds: int = 3, progress: bool = True,
     expected = world.expected.copy()
     arrays = _empty_arrays(n_seeds, extended_seeds)
     shifts = np.zeros(n)
-    for t in tqdm(range(n_seeds), desc="simulating training seeds", unit="seed",
-                  disable=None if progress else True):
+    for t in progress_bar(range(n_seeds), desc="simulating training seeds", unit="seed",
+                          enabled=bool(progress)):
         rng = _rng(seed, _SEED, t)
         model = curves.Model(expected + SEED_SD * rng.standard_normal(n), lr_gap, tau, train_gap,
                              calibration)

@@ -95,7 +95,9 @@ class Table:
         if hasattr(models, "to_numpy") and type(models).__module__.startswith("pandas"):
             models = models.to_numpy()  # a pandas Index or Series: its values, as numpy
         if isinstance(models, (int, np.integer)) and not isinstance(models, bool):
-            return _check_ids(np.array([models], dtype=np.int64)), True
+            if not 0 <= models < space.N_MODELS:  # before int64: 2**70 does not fit
+                raise _out_of_range(int(models))
+            return np.array([models], dtype=np.int64), True
         if isinstance(models, str):
             return np.array([self._from_hash(models)], dtype=np.int64), True
         if isinstance(models, np.ndarray):
@@ -178,7 +180,7 @@ class Table:
                 return local.row(*index)
             except zarr_local.Unsupported:
                 pass
-            except FileNotFoundError as err:
+            except (FileNotFoundError, zarr_local.CorruptChunk) as err:
                 raise store.StoreError(f"{self.path}: {err}; rebuild or re-import it") from None
         return np.asarray(self._read(name)[index])
 
@@ -234,7 +236,9 @@ class Table:
 
     def _per_seed(self, fetch, ids: np.ndarray, seed) -> np.ndarray:
         """Evaluate ``fetch(ids, seed_index)`` under the ``seed`` convention."""
-        if isinstance(seed, np.random.Generator):
+        # ints and "mean" first: touching np.random imports it (30 ms a one-shot query skips)
+        if not isinstance(seed, (int, np.integer, str)) and isinstance(seed,
+                                                                      np.random.Generator):
             choice = seed.integers(len(self.seeds), size=len(ids))
             out = None
             for si in np.unique(choice):
@@ -370,16 +374,25 @@ class Table:
             self._cache[key] = store.read(self._read(name), ..., self.path)
         return self._cache[key]
 
+    def _static_take(self, name: str, ids: np.ndarray) -> np.ndarray:
+        """``_static(name)[ids]``; as in :meth:`_take`, the first few single-model reads
+        touch one chunk and later ones load the array whole."""
+        if len(ids) == 1 and ("static", name) not in self._cache:
+            reads = self._point_reads[name] = self._point_reads.get(name, 0) + 1
+            if reads <= POINT_READS:
+                return self._row(name, int(ids[0]))[None]
+        return self._static(name)[ids]
+
     def params(self, models):
         """Trainable parameters."""
         ids, single = self.ids(models)
-        values = self._static("params")[ids]
+        values = self._static_take("params", ids)
         return int(values[0]) if single else values
 
     def flops(self, models):
         """ptflops multiply-accumulates on one 3x32x32 image (the release's ``flops``)."""
         ids, single = self.ids(models)
-        values = self._static("flops")[ids]
+        values = self._static_take("flops", ids)
         return int(values[0]) if single else values
 
     def latency(self, models, device: str):
@@ -388,19 +401,19 @@ class Table:
             raise ValueError(f"device {device!r} is not in this table; available: "
                              f"{self.devices or 'none'}")
         ids, single = self.ids(models)
-        values = self._static(f"latency/{device}")[ids].astype(np.float64)
+        values = self._static_take(f"latency/{device}", ids).astype(np.float64)
         return float(values[0]) if single else values
 
     def arch_vec(self, models):
         """Canonical architecture: nested form for one model, ``(N, 15)`` array for many."""
         ids, single = self.ids(models)
-        flat = self._static("arch")[ids].astype(np.int64)
+        flat = self._static_take("arch", ids).astype(np.int64)
         return space.to_nested(flat[0]) if single else flat
 
     def model_hash(self, models):
         """Official 32-hex model hash(es)."""
         ids, single = self.ids(models)
-        hashes = store.hash_strings(self._static("model_hash")[ids])
+        hashes = store.hash_strings(self._static_take("model_hash", ids))
         return str(hashes[0]) if single else hashes
 
     @property
@@ -409,9 +422,18 @@ class Table:
 
     def signatures(self, epochs: int | None = None) -> np.ndarray:
         """Block signatures ``[stage, block]`` after ``epochs`` distillation epochs (default:
-        the most), lower = closer to the teacher.  Blocks are indexed as ``space.BLOCKS``."""
+        the most), lower = closer to the teacher.  Blocks are indexed as ``space.BLOCKS``.
+        A table without the one-teacher ``signatures`` array whose fine-tuning arrays hold
+        one teacher (a measured table, ``docs/pipeline.md``) answers with that teacher's."""
         if not self.signature_epochs:
-            raise ValueError("this table has no block signatures")
+            axes = self.finetune_axes
+            teachers = [t for t in axes.teachers if t != finetuning.SELF] if axes else []
+            if len(teachers) == 1:
+                return self.teacher_signatures(
+                    teachers[0], max(axes.distill_epochs) if epochs is None else epochs)
+            raise ValueError("this table has no block signatures" + (
+                f" of one teacher; name one of {teachers} (teacher_signatures)" if teachers
+                else ""))
         epochs = max(self.signature_epochs) if epochs is None else epochs
         if epochs not in self.signature_epochs:
             raise ValueError(f"no signatures after {epochs!r} distillation epochs; available: "
@@ -666,10 +688,14 @@ def _scalar_value(name: str, value) -> float | int:
     return int(value) if name == "train_time_s" and value.is_integer() else value
 
 
+def _out_of_range(model_id: int) -> ValueError:
+    return ValueError(f"model id {model_id} is out of range; ids are 0..{space.N_MODELS - 1}")
+
+
 def _check_ids(ids: np.ndarray) -> np.ndarray:
     bad = (ids < 0) | (ids >= space.N_MODELS)
     if bad.any():
-        raise ValueError(f"model id {int(ids[bad][0])} is out of range; ids are 0..{space.N_MODELS - 1}")
+        raise _out_of_range(int(ids[bad][0]))
     return ids
 
 

@@ -11,7 +11,6 @@ key encoding and the ``bytes``, ``zstd`` and ``gzip`` codecs, which is what
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import itertools
 import json
 import os
@@ -24,6 +23,10 @@ import numpy as np
 
 class Unsupported(Exception):
     """The array uses a feature this reader does not implement; use zarr instead."""
+
+
+class CorruptChunk(Exception):
+    """A chunk that cannot be decoded; the message names the array and the chunk key."""
 
 
 def metadata(path: str | os.PathLike) -> dict:
@@ -46,9 +49,10 @@ def array_names(root: str | os.PathLike, prefix: str = "") -> set[str]:
     return found
 
 
-def _zstd_decompress(data: bytes) -> bytes:
+def _zstd_decompress(data: bytes) -> bytes | np.ndarray:
     """Decompress one zstd frame: libzstd through ctypes when the system has it (no import
-    cost), else numcodecs (zarr's own codec library)."""
+    cost; straight into an uninitialised array, no copies), else numcodecs (zarr's own codec
+    library)."""
     lib = _libzstd()
     if lib is None:
         from numcodecs import Zstd
@@ -59,21 +63,26 @@ def _zstd_decompress(data: bytes) -> bytes:
         from numcodecs import Zstd
 
         return bytes(Zstd().decode(data))
-    out = ctypes.create_string_buffer(size)
-    written = lib.ZSTD_decompress(out, size, data, len(data))
+    out = np.empty(size, dtype=np.uint8)
+    written = lib.ZSTD_decompress(out.ctypes.data, size, data, len(data))
     if lib.ZSTD_isError(written):
         raise ValueError(f"corrupt zstd chunk: {lib.ZSTD_getErrorName(written).decode()}")
-    return out.raw[:written]
+    return out[:written]
 
 
 @lru_cache(maxsize=1)
 def _libzstd():
-    name = ctypes.util.find_library("zstd")
-    if name is None:
-        return None
-    try:
-        lib = ctypes.CDLL(name)
+    try:  # the usual soname first: find_library runs ldconfig in a subprocess
+        lib = ctypes.CDLL("libzstd.so.1")
     except OSError:
+        from ctypes.util import find_library
+
+        name = find_library("zstd")
+        try:
+            lib = ctypes.CDLL(name) if name else None
+        except OSError:
+            lib = None
+    if lib is None:
         return None
     lib.ZSTD_getFrameContentSize.restype = ctypes.c_ulonglong
     lib.ZSTD_getFrameContentSize.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
@@ -120,11 +129,15 @@ class LocalArray:
             raw = (self.path / key).read_bytes()
         except FileNotFoundError:
             raise FileNotFoundError(f"array {self.path.name!r} has chunk {key} missing") from None
-        if self._compression == "zstd":
-            raw = _zstd_decompress(raw)
-        elif self._compression == "gzip":
-            raw = zlib.decompress(raw, wbits=31)
-        return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+        try:
+            if self._compression == "zstd":
+                raw = _zstd_decompress(raw)
+            elif self._compression == "gzip":
+                raw = zlib.decompress(raw, wbits=31)
+            return np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+        except Exception as err:  # the codecs raise many types
+            raise CorruptChunk(f"array {self.path.name!r}, chunk {key} is corrupt or unreadable "
+                               f"({type(err).__name__}: {str(err)[:200]})") from None
 
     def row(self, *index: int) -> np.ndarray:
         """``array[index]`` for integer indices on the leading axes, the rest whole."""

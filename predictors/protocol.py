@@ -32,11 +32,46 @@ TEST_SIZE = 200
 TRIALS = 10
 METRICS = ("kendall_tau", "spearman", "pearson", "mae", "rmse", "precision_at_10",
            "precision_at_20")
+QUICK_SIZES = (5, 24, 71, 205)  # ``--quick``: about 100 s of work over 2 trials
+QUICK_TRIALS = 2
+
+# Seconds to fit and score one predictor at each of ``SIZES`` in one trial, mean of 10 trials
+# with one torch thread on the 2-core development machine (benchmarks/results/predictors,
+# whole protocol 2,562 s with 2 workers).  The lightweight predictors take well under 0.1 s.
+REFERENCE_S = {
+    "brp": (2.52, 3.09, 4.34, 2.08, 2.42, 3.90, 5.44, 9.22, 23.50, 49.22, 74.99),
+    "gcn": (2.40, 2.99, 4.22, 1.29, 1.96, 3.10, 5.69, 12.00, 26.83, 54.74, 95.39),
+    "gin": (1.59, 2.01, 2.87, 1.01, 1.28, 2.73, 3.77, 7.33, 13.99, 28.73, 47.75),
+    "mlp": (0.23, 0.25, 0.28, 0.09, 0.12, 0.12, 0.23, 0.36, 0.56, 0.87, 1.46),
+    # a later run at load average 10, scaled by the mlp's slowdown in that run (about 10x)
+    "sklearn": (0.12, 0.09, 0.10, 0.12, 0.13, 0.10, 0.16, 0.27, 0.32, 0.36, 0.41),
+}
+LIGHT = ("additive", "flops", "params", "linear_signatures")
 
 
 def default_predictors() -> list[str]:
     """Every registered predictor except ``"ensemble"`` (which needs members chosen)."""
     return [name for name in available() if name != "ensemble"]
+
+
+def estimate_seconds(predictors: Sequence[str], sizes: Sequence[int] = SIZES,
+                     trials: int = TRIALS, jobs: int = 1) -> tuple[float, list[str]]:
+    """About how long :func:`run_protocol` takes here: wall seconds from ``REFERENCE_S``
+    (interpolated between sizes, linear beyond 1,000), and the predictors with no reference
+    (not counted)."""
+    total, unknown = 0.0, []
+    for name in predictors:
+        if name in LIGHT:
+            continue
+        if name not in REFERENCE_S:
+            unknown.append(name)
+            continue
+        ref = REFERENCE_S[name]
+        per_model = ref[-1] / SIZES[-1]
+        total += sum(float(np.interp(n, SIZES, ref)) if n <= SIZES[-1] else per_model * n
+                     for n in sizes)
+    tasks = len(predictors) * trials
+    return total * trials / max(1, min(jobs, tasks)), unknown
 
 
 def split(trial: int, sizes: Sequence[int], test_size: int | None, seed: int = 0,
@@ -91,10 +126,10 @@ def run_protocol(targets: np.ndarray, predictors: dict[str, dict[str, Any]],
     """Results of every predictor (name -> constructor kwargs), trial and size, one row each.
 
     ``jobs`` worker processes run (predictor, trial) tasks; each sets ``threads`` torch
-    threads (default: the CPU count divided by ``jobs``; with one job, unchanged).  ``progress``: a tqdm bar
-    (``None`` = only on a terminal).
+    threads (default: the CPU count divided by ``jobs``; with one job, unchanged).  ``progress``: a
+    progress bar (:func:`blox_gym.progress.progress_bar`; ``False`` = none).
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     targets = np.asarray(targets, dtype=np.float64)
     _check_protocol(targets, predictors, sizes, trials, test_size, jobs)
@@ -104,8 +139,8 @@ def run_protocol(targets: np.ndarray, predictors: dict[str, dict[str, Any]],
     tasks = [(name, kwargs, trial, tuple(sizes), test_size, seed, targets, threads,
               entry_points) for trial in range(trials) for name, kwargs in predictors.items()]
     rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(tasks), disable=None if progress is None else not progress,
-               desc="predictor protocol", unit="task")
+    bar = progress_bar(total=len(tasks), enabled=progress,
+                       desc="predictor protocol", unit="task")
     if jobs == 1:
         for task in tasks:
             rows += run_task(*task)

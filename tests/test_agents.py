@@ -132,8 +132,12 @@ def test_registry():
             "lana"} <= set(agents.available())
     with pytest.raises(ValueError, match="unknown agent 'nope'; available: random, rea"):
         agents.make("nope")
-    with pytest.raises(ValueError, match="bad settings for agent 'rea'"):
+    with pytest.raises(ValueError, match="unknown setting 'colour' of agent 'rea'; its "
+                                         "settings: stall_limit, population, sample"):
         agents.make("rea", colour="red")
+    with pytest.raises(ValueError, match=r"'populaton' of agent 'rea' \(did you mean "
+                                         r"'population'\?\)"):
+        agents.make("rea", populaton=32)
     with pytest.raises(ValueError, match=r"sample \(20\) must not exceed population \(10\)"):
         agents.make("rea", population=10, sample=20)
     assert agents.make("rea").config() == {"agent": "rea", "stall_limit": 1000,

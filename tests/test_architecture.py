@@ -81,7 +81,8 @@ def test_imports_go_downward_and_argparse_lives_in_the_command_line(name):
 def test_light_imports_stay_light():
     code = ("import json, sys; out = {}\n"
             "import blox_gym.cli; out['cli'] = sorted(m for m in ('torch', 'gymnasium', "
-            "'blox_gym.envs', 'zarr', 'pandas', 'agents', 'predictors') if m in sys.modules)\n"
+            "'blox_gym.envs', 'zarr', 'pandas', 'agents', 'predictors', 'numpy') "
+            "if m in sys.modules)\n"
             "import predictors, agents; out['zoo'] = 'torch' in sys.modules\n"
             "import gymnasium; out['envs'] = 'blox_gym/BloxEdit-v0' in gymnasium.registry\n"
             "print(json.dumps(out))")

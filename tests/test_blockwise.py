@@ -8,29 +8,8 @@ import pytest
 import agents
 from agents.lana import _best_left, model_scores, solve
 from agents.studies import collect, iterative_tables, run_study
-from blox_gym import store
-from blox_gym import synthetic_accuracy as accuracy
-from blox_gym import synthetic_finetune
 from blox_gym.core import SCRATCH, Budget, FineTune, SearchCore
 from blox_gym.table import Table
-from conftest import structured_arrays
-
-
-@pytest.fixture(scope="module")
-def ft_table(tmp_path_factory):
-    """The structured test table plus a fine-tuning world drawn on it."""
-    arrays, attrs = structured_arrays()
-    test0 = arrays["test_top1"][0]
-    k = accuracy.stage_digits()
-    effect = np.stack([np.bincount(k[s], weights=test0, minlength=45) / 2025 for s in range(3)])
-    world = accuracy.World(test0, effect - test0.mean())
-    rng = np.random.default_rng(0)
-    legacy = accuracy.signatures(world, rng)
-    ft_arrays, ft_attrs = synthetic_finetune.generate(world, test0, rng, legacy)
-    path = tmp_path_factory.mktemp("stores") / "blockwise.zarr"
-    store.write_store(path, {**arrays, **ft_arrays, "signatures": legacy},
-                      {**attrs, **ft_attrs, "signature_epochs": [1, 10]}, progress=False)
-    return Table(path)
 
 
 def run(table, name, budget, seed=0, **settings):

@@ -93,3 +93,56 @@ def test_search_workers_exit_when_the_parent_is_killed():
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
         time.sleep(0.2)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def _rows(path: Path) -> bytes:
+    """A seed file's rows as bytes, without the wall/CPU-time metadata (which differs per run)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path).replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def test_search_sweep_killed_at_a_random_point_resumes_to_the_same_results(
+        structured_store, tmp_path):
+    """SIGKILL ``blox-gym search`` after a seeded random number of finished seeds plus a
+    seeded random delay; the rerun completes the sweep with the rows of an uninterrupted one."""
+    from blox_gym.cli import main
+
+    argv = ["search", "--agent", "random", "--budget", "4", "--seeds", "8", "--jobs", "1",
+            "--data", structured_store[0]]
+    assert main(argv + ["--out", str(tmp_path / "reference")]) == 0
+    reference = tmp_path / "reference" / "random"
+    out, folder = tmp_path / "killed", tmp_path / "killed" / "random"
+    code = ("from blox_gym.cli import main\nimport agents.random_search\n"
+            "print('ready', flush=True)\n"
+            f"main({argv + ['--out', str(out)]!r})\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent)] + sys.path))
+    rng = np.random.default_rng(1717)
+    marks = np.sort(rng.choice(np.arange(1, 7), 2, replace=False))  # seeds done at the kill
+    for finished, delay in zip(marks, rng.uniform(0, 0.05, 2)):
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                 text=True, env=env)
+        assert child.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 120
+        while len(list(folder.glob("seed-*.parquet"))) < finished and child.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(float(delay))
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=60) == -signal.SIGKILL  # killed inside the sweep
+        child.stdout.close()
+        for done in folder.glob("seed-*.parquet"):
+            assert _rows(done) == _rows(reference / done.name)  # finished seeds are intact
+    assert len(list(folder.glob("seed-*.parquet"))) < 8
+    assert main(argv + ["--out", str(out)]) == 0  # the rerun finishes the rest
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(p.name for p in reference.iterdir())  # no leftovers
+    assert (folder / "config.json").read_bytes() == (reference / "config.json").read_bytes()
+    for name in names:
+        if name.endswith(".parquet"):
+            assert _rows(folder / name) == _rows(reference / name), name

@@ -104,3 +104,53 @@ def test_cli_parsing_takes_any_arguments(table, capsys, argv):
     assert code in (0, 2)
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err) < 4 * BOUND
+
+
+# ---------------------------------------------------------------- env step / reset
+
+actions = st.one_of(st.integers(-2, 40), st.integers(-2**70, 2**70),
+                    st.integers(0, 40).map(np.int64), st.floats(allow_nan=True), st.booleans(),
+                    st.text(max_size=3), st.none(), st.lists(st.integers(0, 3), max_size=2))
+ENV_SETTINGS = [(env_id, obs_mode) for env_id in ("blox_gym/BloxEdit-v0", "blox_gym/BloxBuild-v0")
+                for obs_mode in ("multidiscrete", "onehot", "dict")]
+
+
+@pytest.fixture(scope="module")
+def envs(structured_store):
+    import gymnasium as gym
+
+    import blox_gym.envs  # noqa: F401  (registers the ids)
+
+    return {key: gym.make(key[0], table=structured_store[0], obs_mode=key[1],
+                          budget=(4, "models")) for key in ENV_SETTINGS}
+
+
+def is_action(action, n: int) -> bool:
+    """An action of ``Discrete(n)`` as docs/envs.md defines it: an int, never a bool."""
+    return (type(action) is int or isinstance(action, np.integer)) and 0 <= action < n
+
+
+@FAST
+@given(key=st.sampled_from(ENV_SETTINGS), seed=st.integers(0, 2**32 - 1) | st.none(),
+       steps=st.lists(actions | st.just("reset"), max_size=10))
+def test_env_step_and_reset_take_anything(envs, key, seed, steps):
+    env = envs[key]
+    obs, info = env.reset(seed=seed)
+    assert env.observation_space.contains(obs)
+    for action in steps:
+        if action == "reset":
+            obs, info = env.reset()
+            assert env.observation_space.contains(obs)
+            continue
+        try:
+            obs, reward, terminated, truncated, info = env.step(action)
+        except ValueError as err:  # the documented error of an action outside the space
+            assert not is_action(action, env.action_space.n), err
+            bounded(err)
+            continue
+        assert is_action(action, env.action_space.n)
+        assert env.observation_space.contains(obs)
+        assert np.isfinite(reward) and isinstance(terminated, bool) and isinstance(truncated, bool)
+        if terminated or truncated:
+            obs, info = env.reset()
+            assert env.observation_space.contains(obs)

@@ -6,7 +6,8 @@ import zarr
 
 from blox_gym import cli, space, store
 from blox_gym.latency import additive, backends, cluster, protocol
-from blox_gym.latency.measure import LatencyWriter, Settings, create_latency_table, measure_into
+from blox_gym.latency.measure import (LatencyWriter, Settings, create_latency_table, measure_into,
+                                      measure_model, measure_models)
 from blox_gym.latency.protocol import Summary
 from blox_gym.models import build_model
 from blox_gym.table import open_table
@@ -93,11 +94,12 @@ def test_resume_after_an_interruption_loses_only_the_current_model(blank_store):
     settings = Settings(backend="onnxruntime", runs=20)
     timed = []
 
-    def fake(model_id, _settings):
+    def fake(model_ids, _settings):
+        [model_id] = model_ids
         if len(timed) == 2:
             raise KeyboardInterrupt
         timed.append(model_id)
-        return Summary(float(model_id), 0.5, 10)
+        return [Summary(float(model_id), 0.5, 10)]
 
     with pytest.raises(KeyboardInterrupt):
         measure_into(blank_store, [3, 1, 2, 4], settings, measure=fake, progress=False)
@@ -107,6 +109,43 @@ def test_resume_after_an_interruption_loses_only_the_current_model(blank_store):
     assert timed == [2, 4]
     table = open_table(blank_store)
     assert table.latency(np.array([1, 2, 3, 4]), "cpu-ort-b1-t1").tolist() == [1, 2, 3, 4]
+
+
+def test_interleaved_models_take_turns_of_one_group(monkeypatch):
+    class RunningTimer:  # runs the function; the i-th timed call 'takes' i ms
+        calls = 0
+
+        def time_ms(self, run):
+            run()
+            self.calls += 1
+            return float(self.calls)
+
+    order = []
+    monkeypatch.setattr(backends, "prepare", lambda net, *a: (lambda: order.append(net)))
+    monkeypatch.setattr("blox_gym.models.build_model", lambda model_id: model_id)
+    settings = Settings(runs=4, warmup=1, group=2, interleave=2)
+    summaries = measure_models([7, 9], settings, timer=RunningTimer())
+    # one warm-up call each before the first turn; then 7 times 1 2, 9 times 3 4, 7 5 6, 9 7 8
+    assert order == [7, 7, 7, 9, 9, 9, 7, 7, 9, 9]
+    # 7: 1 2 5 6 -> keeps 2 5 -> 3.5; 9: 3 4 7 8 -> keeps 4 7 -> 5.5
+    assert [s.mean_ms for s in summaries] == [3.5, 5.5]
+    # one model alone: 1 2 3 4 -> keeps 2 3
+    assert measure_model(7, settings, timer=RunningTimer()).mean_ms == 2.5
+
+
+def test_interleaved_turns_are_written_together(blank_store):
+    turns = []
+
+    def fake(model_ids, _settings):
+        turns.append(list(model_ids))
+        return [Summary(float(m), 0.0, 10) for m in model_ids]
+
+    settings = Settings(backend="onnxruntime", runs=20, interleave=2)
+    assert measure_into(blank_store, [5, 3, 8], settings, measure=fake, progress=False)[1] == 3
+    assert turns == [[5, 3], [8]]
+    assert open_table(blank_store).latency(np.array([3, 5, 8]), settings.name).tolist() == [3, 5, 8]
+    with pytest.raises(ValueError, match="interleave must be >= 1, got 0"):
+        measure_into(blank_store, [1], settings._replace(interleave=0), progress=False)
 
 
 def test_resume_refuses_other_settings_or_hardware(blank_store):
@@ -119,6 +158,14 @@ def test_resume_refuses_other_settings_or_hardware(blank_store):
     with pytest.raises(ValueError, match="Some Other CPU"):
         LatencyWriter(blank_store, settings, other)
     assert LatencyWriter(blank_store, settings, backends.hardware("cpu")).measured().sum() == 1
+    # a store written before `interleave` existed resumes with its default (1) only
+    root = zarr.open_group(blank_store, mode="r+")
+    protocols = dict(root.attrs["latency_protocol"])
+    del protocols[settings.name]["settings"]["interleave"]
+    root.attrs["latency_protocol"] = protocols
+    assert LatencyWriter(blank_store, settings, backends.hardware("cpu")).measured().sum() == 1
+    with pytest.raises(ValueError, match="'interleave': 1"):
+        LatencyWriter(blank_store, settings._replace(interleave=4), backends.hardware("cpu"))
 
 
 # ------------------------------------------------------------ backends

@@ -188,6 +188,38 @@ def test_training_is_deterministic_and_a_killed_run_resumes_to_the_same_numbers(
         assert torch.equal(a, b)
 
 
+def test_a_killed_distillation_resumes_to_the_same_numbers(tiny_npz, tmp_path, monkeypatch,
+                                                            torch_one_thread):
+    from blox_gym.pipeline import distill as distill_module
+
+    data = load_dataset(tiny_npz)
+    torch.manual_seed(0)
+    teacher = models.build_model(FAST, num_classes=5)  # any weights make a teacher
+    recipe = Distill(epochs=2, teacher=FAST, blocks=(CONV,), batch_size=8, eval_batch_size=64)
+    full, cells = distill_module.distill_blocks(teacher, data, recipe, seed=2)
+    real, calls = distill_module.score_cells, []
+
+    def dies_in_epoch_two(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed after epoch 1's checkpoint
+        return real(*args, **kwargs)
+    checkpoint = tmp_path / "distill.ckpt"
+    monkeypatch.setattr(distill_module, "score_cells", dies_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        distill_module.distill_blocks(teacher, data, recipe, seed=2, checkpoint=checkpoint)
+    scored = []
+    monkeypatch.setattr(distill_module, "score_cells",
+                        lambda *a, **k: scored.append(1) or real(*a, **k))
+    resumed, resumed_cells = distill_module.distill_blocks(teacher, data, recipe, seed=2,
+                                                           checkpoint=checkpoint)
+    assert len(scored) == 1  # only epoch 2 ran again
+    assert json.dumps({k: v for k, v in resumed.items() if k != "train_time_s"}) == \
+        json.dumps({k: v for k, v in full.items() if k != "train_time_s"})
+    for a, b in zip(cells.state_dict().values(), resumed_cells.state_dict().values()):
+        assert torch.equal(a, b)
+
+
 # ---------------------------------------------------------------- records, merge, CLI
 
 def test_train_command_records_merge_and_open_as_a_table(tiny_npz, tmp_path, torch_one_thread):
@@ -246,9 +278,41 @@ def test_distill_and_finetune_commands(tiny_npz, tmp_path, torch_one_thread):
     assert np.isnan(np.delete(donna, CONV, axis=1)).all()
     assert found["finetune"]["recipe"]["teacher"] == FAST
     assert 0 <= found["finetune"]["history"]["test_top1"] <= 100
-    table = open_table(out)
-    assert table.attrs["signature_epochs"] == [1]
-    assert np.allclose(table.signatures(1)[:, CONV], donna[:, CONV], rtol=1e-6)
+    table = open_table(out)  # schema 2: the named teacher's signatures after D = 1 epoch
+    assert "signatures" not in table._names and "signature_epochs" not in table.attrs
+    assert table.finetune_axes.teachers == (f"#{FAST}",)
+    assert table.finetune_axes.distill_epochs == (1,) and table.finetune_axes.finetune_epochs == ()
+    stored = table.teacher_signatures(f"#{FAST}", 1)
+    assert np.array_equal(stored[:, CONV], donna[:, CONV].astype(np.float32))
+    assert np.isnan(np.delete(stored, CONV, axis=1)).all()
+    assert np.array_equal(table.signatures(1), stored, equal_nan=True)  # the only teacher
+    assert table.finetune_axes.teacher_test_top1[0] == table.test_acc(FAST)
+    with pytest.raises(ValueError, match="not in this table"):
+        table.finetuned(FAST, f"#{FAST}", 1, 200)
+
+    # a store merged before schema 2 (one-teacher `signatures`, no fine-tuning arrays) stays
+    # readable, and the runs merged into it fill the fine-tuning arrays beside it
+    from blox_gym import finetuning, store
+    from blox_gym.pipeline.merge import _existing
+
+    arrays, attrs = _existing(str(out))
+    arrays = {k: v for k, v in arrays.items() if k not in finetuning.ARRAYS}
+    arrays["signatures"] = donna[:, :, None].astype(np.float32)
+    attrs = {k: v for k, v in attrs.items() if k not in (finetuning.ATTR, "finetune_source")}
+    legacy = tmp_path / "legacy.zarr"
+    store.write_store(legacy, arrays, {**attrs, "signature_epochs": [1],
+                                       "signature_teacher": [FAST]}, progress=False)
+    meta = json.loads((legacy / "zarr.json").read_text())
+    meta["attributes"]["schema_version"] = 1
+    (legacy / "zarr.json").write_text(json.dumps(meta))
+    assert open_table(legacy).finetune_axes is None
+    assert merge_runs([runs], legacy)["added"] == 2  # distillation and fine-tuning
+    old = open_table(legacy)
+    assert old.attrs["schema_version"] == 2 and old.attrs["signature_teacher"] == [FAST]
+    assert np.array_equal(old.signatures(1)[:, CONV], donna[:, CONV].astype(np.float32))
+    assert np.array_equal(old.teacher_signatures(f"#{FAST}", 1), stored, equal_nan=True)
+    assert old.finetuned(FAST, f"#{FAST}", 1, 1, "test") == round(
+        found["finetune"]["history"]["test_top1"] * 100) / 100  # on the 10,000-image grid
 
     stem = records.run_stem(runs, Distill(epochs=1, teacher=FAST, blocks=(CONV,),
                                           batch_size=8), FAST, 0)
@@ -307,3 +371,71 @@ def test_ray_backend_trains_two_models_and_skips_finished(tiny_npz, tmp_path):
     assert not outcome.failed and sorted(outcome.done) == sorted(j.record for j in jobs)
     assert (again.skipped, len(again.done)) == (2, 2)
     assert {records.read_record(j.record)["model"] for j in jobs} == {FAST, CONV}
+
+
+@pytest.fixture(scope="module")
+def grid_npz(tmp_path_factory):
+    """A 4-class dataset of 8x8 images whose splits (45 train, 5 val, 10 test) put every
+    accuracy on the table's 5,000 / 10,000-image grids exactly."""
+    rng = np.random.default_rng(3)
+    path = tmp_path_factory.mktemp("grid") / "grid.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (50, 8, 8, 3), dtype=np.uint8),
+             y_train=np.arange(50) % 4, x_test=rng.integers(0, 256, (10, 8, 8, 3), dtype=np.uint8),
+             y_test=np.arange(10) % 4)
+    return str(path)
+
+
+def test_finetune_runs_fill_the_fine_tuning_arrays(grid_npz, tmp_path, torch_one_thread):
+    from blox_gym.cli import main
+    from blox_gym.core import FineTune, SearchCore
+    from blox_gym.table import open_table
+
+    runs, out = tmp_path / "runs", tmp_path / "t.zarr"
+    assert main(["finetune", f"#{FAST}", "--teacher", f"#{FAST}", "--distill-epochs", "1",
+                 "--distill-blocks", str(CONV), "--dataset", grid_npz, "--epochs", "1",
+                 "--batch-size", "16", "--teacher-epochs", "1", "--runs", str(runs),
+                 "--out", str(out)]) == 0
+    found = {p.parent.name.split("-")[0]: records.read_record(p) for p in records.find_records([runs])}
+    tuned, teacher = found["finetune"]["history"], found["normal"]["history"]
+    table = open_table(out)
+    axes = table.finetune_axes
+    assert (axes.teachers, axes.teacher_models) == ((f"#{FAST}",), (FAST,))
+    assert (axes.distill_epochs, axes.finetune_epochs) == ((1,), (1,))
+    assert axes.teacher_test_top1 == (teacher["test_top1"],) == (tuned["teacher_test_top1"],)
+    assert table.finetuned(FAST, f"#{FAST}", 1, 1, "val") == tuned["val_top1"][0]
+    assert table.finetuned(FAST, f"#{FAST}", 1, 1, "test") == tuned["test_top1"]
+    assert np.isnan(table.finetuned(CONV, f"#{FAST}", 1, 1))
+    assert table.test_acc(FAST) == teacher["test_top1"]  # the teacher's own Normal run
+    core = SearchCore(table)  # what the blockwise agents call
+    assert core.finetune_model(FAST, FineTune(f"#{FAST}", 1, 1)) == tuned["val_top1"][0]
+    assert np.array_equal(core.signatures(1, f"#{FAST}")[:, CONV],
+                          np.float32(found["distill"]["history"]["donna"])[:, CONV])
+
+    meta = (out / "zarr.json").read_bytes()
+    again = merge_runs([runs], out)  # a no-op: nothing added, the store untouched
+    assert (again["records"], again["added"], again["skipped"]) == (3, 0, 3)
+    assert (out / "zarr.json").read_bytes() == meta
+
+    path = records.find_records([runs / next(p.name for p in runs.iterdir()
+                                             if p.name.startswith("finetune-"))])[0]
+    conflict = json.loads(path.read_text())
+    conflict["history"]["test_top1"] = 100.0 - tuned["test_top1"]
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / path.name).write_text(json.dumps(conflict))
+    with pytest.raises(ValueError, match="conflicts with"):
+        merge_runs([tmp_path / "other"], out)
+    conflict["seed"], conflict["model"] = 0, CONV  # a new student of the same setting lands
+    conflict["history"]["test_top1"] = 30.0
+    (tmp_path / "other" / path.name).write_text(json.dumps(conflict))
+    assert merge_runs([tmp_path / "other"], out)["added"] == 1
+    assert open_table(out).finetuned(CONV, f"#{FAST}", 1, 1, "test") == 30.0
+    conflict["history"]["teacher_test_top1"] = 1.0  # another teacher under the same name
+    (tmp_path / "other" / path.name).write_text(json.dumps(conflict))
+    with pytest.raises(ValueError, match="other weights"):
+        merge_runs([tmp_path / "other"], out)
+    import zarr  # what `blox-gym proxies` writes in place is never dropped by a merge
+
+    zarr.open_group(str(out), mode="a").require_group("proxies").create_array(
+        "synflow", shape=(space.N_MODELS,), dtype="float64")
+    with pytest.raises(ValueError, match="proxies/ .*which a merge would drop"):
+        merge_runs([runs], out)

@@ -93,3 +93,25 @@ def test_command_writes_a_proxies_store(tmp_path, torch_one_thread):
     assert np.flatnonzero(~np.isnan(values)).tolist() == [3, 5]
     assert values[5] == proxies.score(5, ["synflow"], proxies.minibatch(2))["synflow"]
     assert cli.main(["proxies", "--proxy", "zen", "--models", "3", "--out", str(out)]) == 2
+
+
+def test_ray_backend_gives_the_local_values(tmp_path, torch_one_thread):
+    ray = pytest.importorskip("ray")
+    out = tmp_path / "proxies.zarr"
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        counts = proxy_store.compute(out, np.array([3, 8, 5]), ["synflow", "naswot"],
+                                     batch_size=2, backend="ray", chunk=2, progress=False)
+    finally:
+        ray.shutdown()
+    assert counts == {"synflow": 3, "naswot": 3}
+    import zarr
+
+    group = zarr.open_group(out, mode="r")["proxies"]
+    batch = proxies.minibatch(2)
+    for model in (3, 5, 8):  # each computed here in this process: the same numbers
+        expected = proxies.score(model, ["synflow", "naswot"], batch)
+        assert group["synflow"][model] == expected["synflow"]
+        assert group["naswot"][model] == expected["naswot"]
+    with pytest.raises(ValueError, match="unknown backend 'dask'; backends: local, ray"):
+        proxy_store.compute(out, np.array([1]), ["synflow"], batch_size=2, backend="dask")

@@ -248,6 +248,18 @@ def test_corrupt_chunk_is_a_store_error_naming_array_and_chunk(tmp_path):
         open_table(path).test_acc(np.arange(3))
 
 
+
+@pytest.mark.parametrize("damage", [b"garbage" * 10, b""])
+def test_corrupt_chunk_on_the_one_model_read_path_is_a_store_error(tmp_path, damage):
+    from blox_gym.table import open_table
+
+    path = write_tiny(tmp_path / "c.zarr")
+    chunk = Path(path) / "test_top1" / "c" / "0" / "0"
+    chunk.write_bytes(damage or chunk.read_bytes()[:-5])  # garbage, or a truncated frame
+    with pytest.raises(store.StoreError, match=r"array 'test_top1', chunk c/0/0 is corrupt"):
+        open_table(path).test_acc(0)  # one model: the zarr-free point read
+
+
 @pytest.mark.parametrize("change, match", [
     (lambda a: a.pop("seeds"), "'seeds' must be a non-empty list"),
     (lambda a: a.update(seeds=[0, True]), "'seeds' must be"),
@@ -280,6 +292,23 @@ def test_table_top_and_seed_refuse_impossible_numbers(tiny):
         with pytest.raises(ValueError, match="seed"):
             table.test_acc(0, seed=seed)
     assert np.isnan(table.test_acc(0, seed=np.int64(0)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, big: space.model_id([big] + [0] * 14),
+    lambda t, big: space.compute_hash([0] * 14 + [big]),
+    lambda t, big: space.is_valid([[[0], [big, 1, 1, 1]]] * 3),
+    lambda t, big: t.val_acc([0, 0, 0, big] + [0] * 11),
+    lambda t, big: t.val_acc(big),
+    lambda t, big: t.model_hash([0] * 9 + [big] + [0] * 5),
+])
+@pytest.mark.parametrize("big", [2**70, -2**70, 2**64])
+def test_component_of_2_to_the_70_is_the_documented_value_error(tiny, call, big):
+    from blox_gym.table import open_table
+
+    with pytest.raises(ValueError, match=rf"(has value|model id) {big}\b.*(allowed values are "
+                                         rf"0, 1|ids are 0..91124)"):
+        call(open_table(tiny), big)
 
 
 def test_pickle_row_with_a_bool_is_refused():

@@ -6,7 +6,8 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path")
+    parser.add_argument("path", nargs="?",
+                        help="table path or URL (default: the default table)")
     parser.add_argument("--format", required=True, choices=["blox", "pickle", "csv", "parquet"],
                         help="official release files, or one Parquet file of per-model rows")
     parser.add_argument("--out", default="release",
@@ -22,8 +23,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {export_parquet(open_table(args.path), out)}")
         return 0
     from blox_gym.formats.exporter import export_store
+    from blox_gym.table import open_table
 
-    files = export_store(args.path, args.format, args.out)
+    files = export_store(open_table(args.path).path, args.format, args.out)
     print(f"wrote {len(files)} file(s) to {args.out}:")
     for f in files:
         print(f"  {f}")

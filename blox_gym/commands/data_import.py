@@ -6,11 +6,14 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("src_dir")
-    parser.add_argument("--out", default="blox-official.zarr")
+    parser.add_argument("src_dir", help="folder holding the release files (blox-base-<seed>, "
+                        "blox-info, ... as .blox, .pickle or .csv)")
+    parser.add_argument("--out", default="blox-official.zarr",
+                        help="store path to write (default blox-official.zarr)")
     parser.add_argument("--prefer", default="blox,pickle,csv",
                         help="per file, the first available encoding in this order")
-    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing store at --out")
 
 
 def run(args: argparse.Namespace) -> int:

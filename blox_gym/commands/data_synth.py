@@ -7,8 +7,11 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="store path (default: the default table's location)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the generator: the same seed gives the same table "
+                             "(default 0)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing table at the output path")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from blox_gym.commands.runs import add_run_arguments, execute, model_ids, options, recipe_changes
+from blox_gym.commands.runs import (add_run_arguments, add_teacher_arguments, execute, model_ids,
+                                    options, recipe_changes)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--teacher", required=True, help="the teacher architecture (ARCH)")
-    parser.add_argument("--teacher-weights", help="state-dict file of the trained teacher "
-                        "(default: train it with the Normal recipe, keeping its weights)")
-    parser.add_argument("--teacher-epochs", type=int, default=200,
-                        help="Normal epochs when the teacher is trained here (default 200)")
+    add_teacher_arguments(parser)
     parser.add_argument("--blocks", type=int, nargs="+", default=[],
                         help="distil only these block indices 0..44 (default: all)")
     add_run_arguments(parser, "distillation epochs (default 10; the paper uses 1, 10, 50)")

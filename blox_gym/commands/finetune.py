@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from blox_gym.commands.runs import add_run_arguments, execute, model_ids, recipe_changes
+from blox_gym.commands.runs import (add_models_argument, add_run_arguments, add_teacher_arguments,
+                                    execute, model_ids, recipe_changes)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("arch", nargs="+", help="the students (ARCH)")
-    parser.add_argument("--teacher", required=True, help="the teacher architecture (ARCH)")
-    parser.add_argument("--teacher-weights", help="state-dict file of the trained teacher "
-                        "(default: train it with the Normal recipe, keeping its weights)")
-    parser.add_argument("--teacher-epochs", type=int, default=200,
-                        help="Normal epochs when the teacher is trained here (default 200)")
+    add_models_argument(parser, "the students")
+    add_teacher_arguments(parser)
     parser.add_argument("--distill-epochs", type=int, default=10,
                         help="distillation epochs of the blocks (default 10; paper 1, 10, 50)")
     parser.add_argument("--distill-blocks", type=int, nargs="+", default=[],

@@ -14,14 +14,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "measured models are skipped, so rerunning resumes")
     parser.add_argument("--create", action="store_true",
                         help="if --out does not exist, create a table holding latencies only")
-    parser.add_argument("--device", choices=backends.DEVICES, default="cpu")
-    parser.add_argument("--backend", choices=list(backends.BACKENDS), default="eager")
+    parser.add_argument("--device", choices=backends.DEVICES, default="cpu",
+                        help="where the networks run (default cpu)")
+    parser.add_argument("--backend", choices=list(backends.BACKENDS), default="eager",
+                        help="the inference runtime: eager PyTorch (default), TorchScript, "
+                             "torch.compile or ONNX Runtime")
     parser.add_argument("--batch", type=int, default=1, help="images per inference (default 1)")
     parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
     parser.add_argument("--runs", type=int, default=protocol.RUNS,
                         help=f"timed runs per model (default {protocol.RUNS}, the paper's)")
     parser.add_argument("--warmup", type=int, default=protocol.WARMUP,
                         help=f"untimed runs first (default {protocol.WARMUP})")
+    parser.add_argument("--interleave", type=int, default=1, metavar="K",
+                        help="time K models in turns of 10 runs each, so that a shared "
+                             "machine's drift slows all of them alike (default 1: one model "
+                             "after another, as the paper)")
     parser.add_argument("--models", default="all",
                         help="ids (0,45,91124), ranges (0-999), sample:N or all (default)")
     parser.add_argument("--seed", type=int, default=0, help="seed of sample:N (default 0)")
@@ -43,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from blox_gym.modelspec import parse_models
 
     settings = Settings(args.device, args.backend, args.batch, args.threads, args.runs,
-                        args.warmup)
+                        args.warmup, interleave=args.interleave)
     settings.name  # validates the settings before any work
     if args.create and not os.path.exists(args.out):
         from blox_gym.latency.measure import create_latency_table

@@ -16,14 +16,18 @@ from blox_gym.versions import versions
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from predictors import available
-    from predictors.protocol import SIZES, TEST_SIZE, TRIALS
+    from predictors.protocol import QUICK_SIZES, QUICK_TRIALS, TEST_SIZE, TRIALS
 
     parser.add_argument("--predictors", nargs="+", metavar="NAME",
                         help=f"predictors to evaluate (default: all but ensemble; "
                              f"available: {', '.join(available())})")
-    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES), metavar="N",
+    parser.add_argument("--sizes", nargs="+", type=int, metavar="N",
                         help="training-set sizes (default: NASLib's 11 sizes, 5..1000)")
-    parser.add_argument("--trials", type=int, default=TRIALS, help="trials (default 10)")
+    parser.add_argument("--trials", type=int, help=f"trials (default {TRIALS})")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a short run: sizes {', '.join(map(str, QUICK_SIZES))} and "
+                             f"{QUICK_TRIALS} trials (about 2 minutes on 2 cores instead of "
+                             f"about 43 with --jobs 2); --sizes and --trials still win")
     parser.add_argument("--test-size", default=str(TEST_SIZE),
                         help="test models per trial, or 'all' for all remaining (default 200)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
@@ -86,17 +90,19 @@ def run(args: argparse.Namespace) -> int:
     table = open_table(args.data)
     chosen = _predictor_kwargs(args, table)
     test_size = None if args.test_size == "all" else _int(args.test_size, "--test-size")
+    sizes, trials = protocol_size(args)
     targets = table.column(args.target)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    print(cost_line(list(chosen), sizes, trials, args.jobs), flush=True)
     started = datetime.now(timezone.utc)
-    results = run_protocol(targets, chosen, args.sizes, args.trials, test_size, args.seed,
+    results = run_protocol(targets, chosen, sizes, trials, test_size, args.seed,
                            args.jobs, args.threads)
     finished = datetime.now(timezone.utc)
     atomic_write(out / "results.csv", lambda tmp: results.to_csv(tmp, index=False))
     atomic_write(out / "results.parquet", lambda tmp: results.to_parquet(tmp, index=False))
     atomic_write(out / "summary.csv", lambda tmp: summarise(results).to_csv(tmp, index=False))
-    config = {"predictors": chosen, "sizes": list(args.sizes), "trials": args.trials,
+    config = {"predictors": chosen, "sizes": list(sizes), "trials": trials,
               "test_size": args.test_size, "seed": args.seed, "jobs": args.jobs,
               "threads": args.threads, "target": args.target,
               "entry_points": {name: REGISTRY.entry_point(name) for name in chosen},
@@ -108,9 +114,48 @@ def run(args: argparse.Namespace) -> int:
                  lambda tmp: Path(tmp).write_text(json.dumps(sidecar, indent=1) + "\n"))
     title = f"Kendall tau of {args.target} predictions: {table.label}"
     atomic_write(out / "kendall_tau.png", lambda tmp: plot(results, title, tmp))
+    print(f"\nKendall tau on {args.target} (mean over {trials} trials), by training size; "
+          f"{(finished - started).total_seconds():,.0f} s")
+    print(tau_table(results))
     print(f"wrote results.csv, results.parquet, summary.csv, results.json and "
           f"kendall_tau.png to {out}")
     return 0
+
+
+def protocol_size(args: argparse.Namespace) -> tuple[list[int], int]:
+    """The training sizes and trials: given ones, else ``--quick``'s, else NASLib's."""
+    from predictors.protocol import QUICK_SIZES, QUICK_TRIALS, SIZES, TRIALS
+
+    sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
+    trials = args.trials if args.trials is not None else QUICK_TRIALS if args.quick else TRIALS
+    return sizes, trials
+
+
+def cost_line(names: list[str], sizes: list[int], trials: int, jobs: int) -> str:
+    """What the run will do and about how long it takes (from the reference timings)."""
+    from predictors.protocol import estimate_seconds
+
+    seconds, unknown = estimate_seconds(names, sizes, trials, jobs)
+    minutes = f"{seconds / 60:,.0f} min" if seconds >= 90 else f"{seconds:,.0f} s"
+    line = (f"{len(names)} predictor(s) x {len(sizes)} size(s) x {trials} trial(s), "
+            f"{jobs} worker(s): about {minutes} on a 2-core machine like the reference")
+    if unknown:
+        line += f" plus {', '.join(unknown)} (no reference timing)"
+    return line + ("" if seconds < 300 else "; --quick runs a short version")
+
+
+def tau_table(results) -> str:
+    """Mean Kendall tau per predictor (rows) and training size (columns), as aligned text."""
+    import io
+
+    from blox_gym.commands._text import print_rows
+
+    means = results.pivot_table(index="predictor", columns="train_size",
+                                values="kendall_tau", aggfunc="mean")
+    text = io.StringIO()
+    print_rows([[name, *(round(float(v), 3) for v in row)] for name, row in means.iterrows()],
+               ["predictor", *map(str, means.columns)], text)
+    return text.getvalue().rstrip("\n")
 
 
 def _int(text: str, option: str) -> int:

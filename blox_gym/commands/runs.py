@@ -1,4 +1,5 @@
-"""Options shared by ``train``, ``distill`` and ``finetune``: data, recipe, device, backend."""
+"""Options shared by ``train``, ``distill`` and ``finetune``: data, recipe, device, backend,
+teacher."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from blox_gym import space
-from blox_gym.pipeline.runtime import Options
+from blox_gym.commands._text import ARCH_HELP
+
+if TYPE_CHECKING:  # the runtime imports torch: not needed to parse or print --help
+    from blox_gym.pipeline.runtime import Options
 
 
 def model_ids(texts: list[str]) -> list[int]:
@@ -32,6 +38,22 @@ def model_ids(texts: list[str]) -> list[int]:
     return ids
 
 
+def add_models_argument(parser: argparse.ArgumentParser, who: str) -> None:
+    """The ``ARCH`` positionals: the models a command trains."""
+    parser.add_argument("arch", nargs="+", metavar="ARCH", help=f"{who}: {ARCH_HELP}")
+
+
+def add_teacher_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--teacher`` and how the teacher is obtained (``distill``, ``finetune``)."""
+    teacher = parser.add_argument_group("teacher")
+    teacher.add_argument("--teacher", required=True, metavar="ARCH",
+                         help=f"the teacher architecture: {ARCH_HELP}")
+    teacher.add_argument("--teacher-weights", help="state-dict file of the trained teacher "
+                         "(default: train it with the Normal recipe, keeping its weights)")
+    teacher.add_argument("--teacher-epochs", type=int, default=200,
+                         help="Normal epochs when the teacher is trained here (default 200)")
+
+
 def add_run_arguments(parser: argparse.ArgumentParser, epochs_help: str) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default="cifar100",
@@ -44,13 +66,15 @@ def add_run_arguments(parser: argparse.ArgumentParser, epochs_help: str) -> None
     recipe.add_argument("--seed", type=int, nargs="+", default=[0], help="training seed(s)")
     where = parser.add_argument_group("where and how fast")
     where.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    where.add_argument("--channels-last", action="store_true")
+    where.add_argument("--channels-last", action="store_true",
+                       help="channels-last memory format (often faster on GPUs)")
     where.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only; "
                        "changes numbers)")
     where.add_argument("--compile", action="store_true", help="torch.compile the network")
     where.add_argument("--checkpoint-every", type=int, default=1, help="epochs between "
                        "checkpoints (0: none); a killed run resumes from its last one")
-    where.add_argument("--backend", choices=["local", "ray"], default="local")
+    where.add_argument("--backend", choices=["local", "ray"], default="local",
+                       help="run the jobs in local processes (default) or on Ray")
     where.add_argument("--jobs", type=int, default=1, help="local worker processes")
     where.add_argument("--ray-address", help="Ray cluster address (default: start a local one)")
     where.add_argument("--gpus", type=float, default=None,
@@ -69,6 +93,8 @@ def recipe_changes(args) -> dict:
 
 
 def options(args) -> Options:
+    from blox_gym.pipeline.runtime import Options
+
     opts = Options(device=args.device, channels_last=args.channels_last, bf16=args.bf16,
                    compile=args.compile, checkpoint_every=args.checkpoint_every)
     opts.check()
@@ -94,9 +120,8 @@ def execute(args, stages: list[list]) -> int:
     if args.out and not failed:
         from blox_gym.pipeline.merge import merge_runs
 
-        mergeable = [p for p in done if not p.parent.name.startswith("finetune-")]
-        if mergeable:
-            summary = merge_runs(mergeable, args.out)
+        if done:
+            summary = merge_runs(done, args.out)
             print(f"merged into {args.out}: {summary['added']} added, "
                   f"{summary['skipped']} already there")
     return 1 if failed else 0

@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="budget unit: models = full trainings (default), epochs, seconds")
     parser.add_argument("--seeds", type=int, default=10, help="search seeds 0..K-1 (10)")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (1)")
-    parser.add_argument("--backend", choices=BACKENDS, default="local")
+    parser.add_argument("--backend", choices=BACKENDS, default="local",
+                        help="run the seeds in local processes (default) or on Ray")
     parser.add_argument("--ray-address", help="Ray cluster address (default: a local Ray)")
     parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
     parser.add_argument("--out", required=True, help="output folder")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from blox_gym.commands.runs import add_run_arguments, execute, model_ids, options, recipe_changes
+from blox_gym.commands.runs import (add_models_argument, add_run_arguments, execute, model_ids,
+                                    options, recipe_changes)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("arch", nargs="+", help="#<model id>, a 32-hex hash, 15 comma-separated "
-                        "ints, or the nested form")
+    add_models_argument(parser, "the models to train")
     add_run_arguments(parser, "training epochs (default 200)")
     return parser
 

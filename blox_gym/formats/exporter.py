@@ -32,7 +32,7 @@ def export_store(path: str | os.PathLike, fmt: str, out_dir: str | os.PathLike,
     these model ids.  Files are written to a temporary folder and moved into ``out_dir``
     only when all of them succeeded.  Returns the written paths.
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     fmt = str(fmt).lstrip(".")
     if fmt not in schema.EXTENSIONS:
@@ -47,8 +47,8 @@ def export_store(path: str | os.PathLike, fmt: str, out_dir: str | os.PathLike,
     tmp.mkdir()
     try:
         names = []
-        for stem, header, columns in tqdm(parts, desc=f"exporting .{fmt}", unit="file",
-                                          disable=None if progress else True):
+        for stem, header, columns in progress_bar(parts, desc=f"exporting .{fmt}", unit="file",
+                                                  enabled=bool(progress)):
             name = f"{stem.name}.{fmt}"
             try:
                 files.write(tmp / name, header, columns, fmt)

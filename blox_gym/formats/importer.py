@@ -37,7 +37,7 @@ def import_release(src_dir: str | os.PathLike, out: str | os.PathLike,
     an encoding it omits is never read.  Raises ``FormatError`` naming the file, row and
     column of the first problem, ``FileExistsError`` if ``out`` exists and not ``overwrite``.
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     src = Path(src_dir).expanduser()
     if not src.is_dir():
@@ -45,8 +45,8 @@ def import_release(src_dir: str | os.PathLike, out: str | os.PathLike,
     store.check_target(out, overwrite)  # before the reading; again when committing
     chosen = _choose(src, _preference(prefer))
     builder = _Builder([stem.key for stem in chosen if stem.part == "base"])
-    for stem in tqdm(chosen, desc="reading release files", unit="file",
-                     disable=None if progress else True):
+    for stem in progress_bar(chosen, desc="reading release files", unit="file",
+                             enabled=bool(progress)):
         builder.add(stem, chosen[stem])
     arrays, attrs = builder.finish()
     return store.write_store(out, arrays, attrs, overwrite=overwrite, progress=progress)

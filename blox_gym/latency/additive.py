@@ -48,7 +48,7 @@ def fixed_part() -> nn.Module:
 def measure_table(settings: Settings, timer: protocol.Timer | None = None,
                   progress: bool | None = None) -> BlockTable:
     """Time the fixed part and all 3 x 45 cells with ``settings`` (1 + 135 timings)."""
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     from blox_gym.models import build_block
 
@@ -64,8 +64,8 @@ def measure_table(settings: Settings, timer: protocol.Timer | None = None,
     parts = [(s, k) for s in range(space.N_STAGES) for k in range(space.N_BLOCKS)]
     cells = np.full((space.N_STAGES, space.N_BLOCKS), np.nan)
     fixed = time(fixed_part(), (3, 32, 32))
-    for s, k in tqdm(parts, desc="block table", unit="cell",
-                     disable=None if progress is None else not progress):
+    for s, k in progress_bar(parts, desc="block table", unit="cell",
+                             enabled=progress):
         shape = (STAGE_CHANNELS[s], STAGE_RESOLUTION[s], STAGE_RESOLUTION[s])
         cells[s, k] = time(build_block(s, k), shape)
     return BlockTable(fixed, cells)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from blox_gym.latency import backends
-from blox_gym.latency.measure import LatencyWriter, Settings, measure_model
+from blox_gym.latency.measure import LatencyWriter, Settings, measure_models
 from blox_gym.latency.protocol import Summary
 
 
@@ -33,7 +33,10 @@ class _Measurer:
 
     def measure(self, ids: Sequence[int], settings: tuple) -> list[tuple[int, tuple]]:
         chosen = Settings(*settings)
-        return [(int(i), tuple(measure_model(int(i), chosen))) for i in ids]
+        step = chosen.interleave
+        return [(int(i), tuple(summary)) for start in range(0, len(ids), step)
+                for i, summary in zip(ids[start:start + step],
+                                      measure_models(ids[start:start + step], chosen))]
 
 
 def node_types(hardware: Sequence[dict[str, str]]) -> list[list[int]]:
@@ -55,7 +58,7 @@ def measure_on_ray(path: str | os.PathLike, model_ids: Iterable[int], settings: 
     """
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
@@ -74,8 +77,8 @@ def measure_on_ray(path: str | os.PathLike, model_ids: Iterable[int], settings: 
         ids = np.asarray(list(model_ids), dtype=np.int64)
         todo = ids[~writer.measured()[ids]]
         chunks = [todo[i:i + chunk].tolist() for i in range(0, len(todo), chunk)]
-        bar = tqdm(total=len(todo), desc=f"latency {writer.name} on {len(actors)} node(s)",
-                   unit="model", disable=None if progress is None else not progress)
+        bar = progress_bar(total=len(todo), desc=f"latency {writer.name} on {len(actors)} node(s)",
+                           unit="model", enabled=progress)
         running = {}
         for actor in actors:
             if chunks:

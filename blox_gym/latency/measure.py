@@ -18,7 +18,7 @@ other hardware or with other settings is refused.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -42,6 +42,10 @@ class Settings(NamedTuple):
     runs: int = protocol.RUNS
     warmup: int = protocol.WARMUP
     group: int = protocol.GROUP
+    #: models timed in turns of ``group`` runs each (1: one model after another, as in C.3);
+    #: turns spread every model's runs over the same minutes, so a shared machine's drift
+    #: slows all of them alike instead of whichever model was being timed
+    interleave: int = 1
 
     @property
     def name(self) -> str:
@@ -59,17 +63,32 @@ def create_latency_table(path: str | os.PathLike, name: str = "blox-latency") ->
     return store.write_store(path, arrays, attrs, progress=False)
 
 
+def measure_models(model_ids: Sequence[int], settings: Settings,
+                   timer: protocol.Timer | None = None) -> list[Summary]:
+    """Build, prepare and time models with the C.3 protocol, in turns of ``settings.group``
+    runs per model (each model's warm-up right before its first turn); one summary per model."""
+    from blox_gym.models import build_model
+
+    if settings.runs < 1 or settings.group < 1:
+        raise ValueError(f"runs and group must be >= 1, got runs={settings.runs}, "
+                         f"group={settings.group}")
+    prepared = [backends.prepare(build_model(int(m)), settings.backend, settings.device,
+                                 settings.batch, settings.threads) for m in model_ids]
+    if timer is None:
+        timer = protocol.CudaEventTimer() if settings.device == "cuda" else protocol.ClockTimer()
+    runs: list[list[np.ndarray]] = [[] for _ in prepared]
+    for first in range(0, settings.runs, settings.group):
+        count = min(settings.group, settings.runs - first)
+        for timings, run in zip(runs, prepared):
+            timings.append(protocol.time_runs(run, timer, count,
+                                              settings.warmup if first == 0 else 0))
+    return [protocol.summarize(np.concatenate(timings), settings.group) for timings in runs]
+
+
 def measure_model(model_id: int, settings: Settings,
                   timer: protocol.Timer | None = None) -> Summary:
     """Build, prepare and time one model with the C.3 protocol."""
-    from blox_gym.models import build_model
-
-    run = backends.prepare(build_model(int(model_id)), settings.backend, settings.device,
-                           settings.batch, settings.threads)
-    if timer is None:
-        timer = protocol.CudaEventTimer() if settings.device == "cuda" else protocol.ClockTimer()
-    runs = protocol.time_runs(run, timer, settings.runs, settings.warmup)
-    return protocol.summarize(runs, settings.group)
+    return measure_models([model_id], settings, timer)[0]
 
 
 class LatencyWriter:
@@ -139,25 +158,35 @@ class LatencyWriter:
 
 
 def measure_into(path: str | os.PathLike, model_ids: Iterable[int], settings: Settings,
-                 measure: Callable[[int, Settings], Summary] = measure_model,
+                 measure: Callable[[list[int], Settings], list[Summary]] = measure_models,
                  progress: bool | None = None) -> tuple[str, int]:
     """Measure the models of ``model_ids`` not yet in the store; ``(device name, newly measured)``.
 
-    ``measure`` times one model (default :func:`measure_model`); ``progress``: a tqdm bar
-    (``None`` = only on a terminal).
+    Models are timed ``settings.interleave`` at a time (in the order given) and written as
+    each such turn ends, so an interruption loses at most the models of the current turn.
+    ``measure`` times a list of models (default :func:`measure_models`); ``progress``: a
+    progress bar (:func:`blox_gym.progress.progress_bar`; ``False`` = none).
     """
-    from tqdm.auto import tqdm
+    from blox_gym.progress import progress_bar
 
+    if settings.interleave < 1:
+        raise ValueError(f"interleave must be >= 1, got {settings.interleave}")
     writer = LatencyWriter(path, settings, backends.hardware(settings.device))
     ids = np.asarray(list(model_ids), dtype=np.int64)
-    todo = ids[~writer.measured()[ids]]
-    for model_id in tqdm(todo, desc=f"latency {writer.name}", unit="model",
-                         disable=None if progress is None else not progress):
-        writer.write(int(model_id), measure(int(model_id), settings))
+    todo = ids[~writer.measured()[ids]].tolist()
+    with progress_bar(total=len(todo), desc=f"latency {writer.name}", unit="model",
+                      enabled=progress) as bar:
+        for start in range(0, len(todo), settings.interleave):
+            turn = todo[start:start + settings.interleave]
+            for model_id, summary in zip(turn, measure(turn, settings), strict=True):
+                writer.write(model_id, summary)
+            bar.update(len(turn))
     return writer.name, len(todo)
 
 
 def _check_same(path: str, name: str, old: dict, new: dict) -> None:
+    # settings added since a store was written take their defaults
+    old = {**old, "settings": {**Settings()._asdict(), **old["settings"]}}
     if old.get("kind") != new["kind"] or old["settings"] != new["settings"]:
         raise ValueError(f"{path}: {name} was measured with settings {old['settings']}, "
                          f"not {new['settings']}; resume with the same settings")

@@ -12,7 +12,7 @@ import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from blox_gym.progress import progress_bar
 
 from blox_gym.pipeline.jobs import Job, run_job
 
@@ -46,8 +46,8 @@ def run_jobs(jobs: list[Job], backend: str = "local", workers: int = 1, retries:
             outcome.skipped += 1
         else:
             pending.append(job)
-    bar = tqdm(total=len(jobs), initial=outcome.skipped, unit="run", desc="runs",
-               disable=None if progress else True)
+    bar = progress_bar(total=len(jobs), initial=outcome.skipped, unit="run", desc="runs",
+                       enabled=bool(progress))
     try:
         if backend == "ray":
             _ray(pending, outcome, bar, retries, ray_address, gpus, cpus)

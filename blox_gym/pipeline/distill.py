@@ -19,7 +19,6 @@ that epoch.  Training batches get the Normal recipe's augmentation.
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 
 import torch
@@ -28,7 +27,7 @@ from torch import Tensor, nn
 from blox_gym import augment, space
 from blox_gym.datasets import Dataset, Split
 from blox_gym.models import BloxNet, build_block
-from blox_gym.pipeline.checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
+from blox_gym.pipeline.loop import run_epochs
 from blox_gym.pipeline.recipes import Distill
 from blox_gym.pipeline.runtime import Options
 
@@ -114,30 +113,12 @@ def distill_blocks(teacher: BloxNet, data: Dataset, recipe: Distill = Distill(),
     cells = build_cells(blocks, seed, options)
     optimizer = torch.optim.Adam(cells.parameters(), lr=recipe.lr, betas=recipe.betas,
                                  weight_decay=recipe.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs)
-    generator = torch.Generator(device=data.train.labels.device).manual_seed(seed)
-    history: dict = {"train_loss": [], "val_loss": [], "val_nsr": []}
-    best_loss = torch.full(SHAPE, float("inf"), dtype=torch.float64)
-    best_epoch = torch.zeros(SHAPE, dtype=torch.int64)
-    signatures = torch.full((2, *SHAPE), float("nan"), dtype=torch.float64)
-    best_states = {name: copy.deepcopy(cell.state_dict()) for name, cell in cells.items()}
-    elapsed, epoch = 0.0, 0
-    state = load_checkpoint(checkpoint, options.device) if checkpoint else None
-    if state is not None:
-        cells.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        restore_rng(generator, state["rng"])
-        history, elapsed, epoch = state["history"], state["elapsed"], state["epoch"]
-        best_loss, best_epoch, signatures = state["best_loss"], state["best_epoch"], state["signatures"]
-        best_states = state["best_states"]
-    n = len(data.train)
-    while epoch < recipe.epochs:
-        started = time.perf_counter()
+    n, device = len(data.train), data.train.labels.device
+
+    def epoch(generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
         cells.train()
-        running = torch.zeros((space.N_STAGES, len(blocks)), dtype=torch.float64,
-                              device=data.train.labels.device)
-        order = torch.randperm(n, generator=generator, device=data.train.labels.device)
+        running = torch.zeros((space.N_STAGES, len(blocks)), dtype=torch.float64, device=device)
+        order = torch.randperm(n, generator=generator, device=device)
         for start in range(0, n, recipe.batch_size):
             rows = order[start:start + recipe.batch_size]
             x = augment.train_batch(data.train.images[rows], generator) if recipe.augment \
@@ -154,30 +135,35 @@ def distill_blocks(teacher: BloxNet, data: Dataset, recipe: Distill = Distill(),
             losses.sum().backward()
             optimizer.step()
             running += losses.detach().double().view(space.N_STAGES, -1) * len(rows)
-        val_loss, val_nsr = score_cells(cells, teacher, data.val, options, recipe.eval_batch_size)
-        scheduler.step()
-        elapsed += time.perf_counter() - started
-        epoch += 1
+        return (running, *score_cells(cells, teacher, data.val, options, recipe.eval_batch_size))
+
+    def keep(done: int, result: tuple[Tensor, Tensor, Tensor], state: dict) -> None:
+        running, val_loss, val_nsr = result
         train_loss = torch.full(SHAPE, float("nan"), dtype=torch.float64)
         train_loss[:, blocks] = running.cpu() / n
-        history["train_loss"].append(train_loss.tolist())
-        history["val_loss"].append(val_loss.tolist())
-        history["val_nsr"].append(val_nsr.tolist())
-        better = val_loss <= best_loss  # False for blocks not distilled (NaN)
-        best_loss = torch.where(better, val_loss, best_loss)
-        best_epoch = torch.where(better, torch.tensor(epoch), best_epoch)
-        signatures = torch.where(better, torch.stack([val_loss, val_nsr]), signatures)
+        for key, values in (("train_loss", train_loss), ("val_loss", val_loss),
+                            ("val_nsr", val_nsr)):
+            state["history"][key].append(values.tolist())
+        better = val_loss <= state["best_loss"]  # False for blocks not distilled (NaN)
+        state["best_loss"] = torch.where(better, val_loss, state["best_loss"])
+        state["best_epoch"] = torch.where(better, torch.tensor(done), state["best_epoch"])
+        state["signatures"] = torch.where(better, torch.stack([val_loss, val_nsr]),
+                                          state["signatures"])
         for s, k in better.nonzero().tolist():
-            best_states[cell_name(s, k)] = copy.deepcopy(cells[cell_name(s, k)].state_dict())
-        every = options.checkpoint_every
-        if checkpoint and ((every and epoch % every == 0) or epoch == recipe.epochs):
-            save_checkpoint(checkpoint, {
-                "epoch": epoch, "model": cells.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "rng": rng_state(generator),
-                "history": history, "elapsed": elapsed, "best_loss": best_loss,
-                "best_epoch": best_epoch, "signatures": signatures, "best_states": best_states})
+            state["best_states"][cell_name(s, k)] = copy.deepcopy(
+                cells[cell_name(s, k)].state_dict())
+
+    start = {"history": {"train_loss": [], "val_loss": [], "val_nsr": []},
+             "best_loss": torch.full(SHAPE, float("inf"), dtype=torch.float64),
+             "best_epoch": torch.zeros(SHAPE, dtype=torch.int64),
+             "signatures": torch.full((2, *SHAPE), float("nan"), dtype=torch.float64),
+             "best_states": {name: copy.deepcopy(cell.state_dict())
+                             for name, cell in cells.items()}}
+    state, elapsed, _ = run_epochs(cells, optimizer, recipe.epochs, seed, device, options,
+                                   epoch, keep, start, checkpoint)
+    history, best_states, signatures = state["history"], state["best_states"], state["signatures"]
     for name, cell in cells.items():
         cell.load_state_dict(best_states[name])
-    history.update(best_epoch=best_epoch.tolist(), dna=signatures[0].tolist(),
+    history.update(best_epoch=state["best_epoch"].tolist(), dna=signatures[0].tolist(),
                    donna=signatures[1].tolist(), train_time_s=elapsed)
     return history, cells

@@ -4,7 +4,8 @@
 there, writes the record (and weights when kept), then removes the checkpoint it made.
 Prerequisites are run (or reused) in the same runs folder: a distillation needs its
 teacher's weights (given, or the teacher trained with ``teacher_recipe``); a fine-tuning
-needs the distilled cells of its teacher and distillation epochs.
+needs the distilled cells of its teacher and distillation epochs.  Distillation and
+fine-tuning records also hold the teacher's own test top-1 (``teacher_test_top1``).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def run_job(job: Job) -> Path:
         from blox_gym.pipeline.distill import distill_blocks
 
         history, cells = distill_blocks(teacher, data, job.recipe, job.seed, job.options, checkpoint)
+        history["teacher_test_top1"] = _test_top1(teacher, data, job)
         weights = {name: cell.state_dict() for name, cell in cells.items()}
     elif isinstance(job.recipe, Finetune):
         history, net = _finetune(job, data, checkpoint)
@@ -122,10 +124,7 @@ def distill_job(job: Job) -> Job:
     recipe: Finetune = job.recipe
     if recipe.teacher < 0:
         raise ValueError("a finetune recipe needs its teacher's model id (teacher=...)")
-    distill = Distill(epochs=recipe.distill_epochs, teacher=recipe.teacher,
-                      blocks=recipe.distill_blocks, batch_size=recipe.batch_size,
-                      eval_batch_size=recipe.eval_batch_size, augment=recipe.augment)
-    return Job(recipe.teacher, job.seed, distill, job.dataset, job.runs, job.data_dir,
+    return Job(recipe.teacher, job.seed, recipe.distill_recipe(), job.dataset, job.runs, job.data_dir,
                job.options, job.teacher_weights, job.teacher_recipe)
 
 
@@ -172,5 +171,14 @@ def _finetune(job: Job, data: Dataset, checkpoint: Path):
         raise FileNotFoundError(f"{path}: the distilled cells of {first.label} are missing; "
                                 f"delete its record to distil again")
     teacher = _teacher(job, job.recipe.teacher, data)
-    return finetune(job.model, teacher, cells, data, job.recipe, job.seed, job.options,
-                    checkpoint)
+    history, net = finetune(job.model, teacher, cells, data, job.recipe, job.seed, job.options,
+                            checkpoint)
+    history["teacher_test_top1"] = _test_top1(teacher, data, job)
+    return history, net
+
+
+def _test_top1(teacher: models.BloxNet, data: Dataset, job: Job) -> float:
+    """The teacher's own test top-1 (percent): how good a teacher the record had."""
+    from blox_gym.pipeline.train import evaluate
+
+    return evaluate(teacher, data.test, job.options, job.recipe.eval_batch_size)[1]

@@ -84,6 +84,12 @@ class Finetune(Recipe):
     alpha: float = 0.9
     temperature: float = 4.0
 
+    def distill_recipe(self) -> Distill:
+        """The distillation this fine-tuning starts from (the Distill defaults otherwise)."""
+        return Distill(epochs=self.distill_epochs, teacher=self.teacher,
+                       blocks=self.distill_blocks, batch_size=self.batch_size,
+                       eval_batch_size=self.eval_batch_size, augment=self.augment)
+
 
 RECIPES = {cls.name: cls for cls in (Normal, Distill, Finetune)}
 

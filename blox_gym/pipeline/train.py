@@ -1,4 +1,5 @@
-"""The Normal recipe (training from scratch), and the epoch loop it shares with fine-tuning.
+"""The Normal recipe (training from scratch), and the training loop it shares with fine-tuning
+(its epochs, schedule and checkpoints are :func:`blox_gym.pipeline.loop.run_epochs`).
 
 Per epoch: one pass over the shuffled, augmented training split (running loss, top-1 and
 top-5 over its batches, in train mode), then a full pass over the validation split.  The
@@ -14,7 +15,6 @@ A checkpoint holds both, so a resumed run ends with the numbers of an uninterrup
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from blox_gym import augment, models
 from blox_gym.datasets import Dataset, Split
-from blox_gym.pipeline.checkpoint import load_checkpoint, restore_rng, rng_state, save_checkpoint
+from blox_gym.pipeline.loop import run_epochs
 from blox_gym.pipeline.recipes import Normal, Recipe
 from blox_gym.pipeline.runtime import Options
 
@@ -95,41 +95,28 @@ def fit(net: nn.Module, data: Dataset, recipe: Recipe, seed: int, options: Optio
     is written there, so a later call continues); the history then has no test metrics.
     """
     runner = torch.compile(net) if options.compile else net
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs,
-                                                           eta_min=0)
-    generator = torch.Generator(device=data.train.labels.device).manual_seed(seed)
-    history: dict = {name: [] for name in CURVES}
-    best = {"top1": -1.0, "loss": float("inf"), "epoch": 0, "state": None}
-    elapsed, epoch = 0.0, 0
-    state = load_checkpoint(checkpoint, options.device) if checkpoint else None
-    if state is not None:
-        net.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        restore_rng(generator, state["rng"])
-        history, best, elapsed, epoch = state["history"], state["best"], state["elapsed"], state["epoch"]
-    last = recipe.epochs if stop_after is None else min(recipe.epochs, stop_after)
-    while epoch < last:
-        started = time.perf_counter()
+
+    def epoch(generator: torch.Generator) -> tuple[float, ...]:
         train = train_epoch(runner, data.train, optimizer, loss_fn, recipe, generator, options)
-        val = evaluate(runner, data.val, options, recipe.eval_batch_size)
-        scheduler.step()
-        elapsed += time.perf_counter() - started
-        epoch += 1
-        for name, value in zip(CURVES, (*train, *val)):
-            history[name].append(value)
-        if val[1] > best["top1"] or (val[1] == best["top1"] and val[0] <= best["loss"]):
-            best = {"top1": val[1], "loss": val[0], "epoch": epoch,
-                    "state": copy.deepcopy(net.state_dict())}
-        every = options.checkpoint_every
-        if checkpoint and ((every and epoch % every == 0) or epoch == last):
-            save_checkpoint(checkpoint, {
-                "epoch": epoch, "model": net.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "rng": rng_state(generator),
-                "history": history, "best": best, "elapsed": elapsed})
+        return (*train, *evaluate(runner, data.val, options, recipe.eval_batch_size))
+
+    def keep(done: int, values: tuple[float, ...], state: dict) -> None:
+        for name, value in zip(CURVES, values):
+            state["history"][name].append(value)
+        loss, top1, best = values[3], values[4], state["best"]
+        if top1 > best["top1"] or (top1 == best["top1"] and loss <= best["loss"]):
+            state["best"] = {"top1": top1, "loss": loss, "epoch": done,
+                             "state": copy.deepcopy(net.state_dict())}
+
+    start = {"history": {name: [] for name in CURVES},
+             "best": {"top1": -1.0, "loss": float("inf"), "epoch": 0, "state": None}}
+    state, elapsed, done = run_epochs(net, optimizer, recipe.epochs, seed,
+                                      data.train.labels.device, options, epoch, keep, start,
+                                      checkpoint, stop_after)
+    history, best = state["history"], state["best"]
     out = {**{k: list(v) for k, v in history.items()}, "best_epoch": best["epoch"],
            "train_time_s": elapsed}
-    if epoch == recipe.epochs:
+    if done == recipe.epochs:
         net.load_state_dict(best["state"])
         out.update(zip(("test_loss", "test_top1", "test_top5"),
                        evaluate(runner, data.test, options, recipe.eval_batch_size)))
