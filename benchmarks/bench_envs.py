@@ -7,7 +7,8 @@
    with 1,024 copies, in alternating rounds in this process; target: ratio >= 1 (and
    >= 5,000,000 steps/s).
 3. ``action_masks()`` of the vector env with ``mask_revisits`` (the costliest masks) at
-   1,024 copies against one step of the same env; target: a mask no slower than a step.
+   1,024 copies against one step of the same env, a mask after each step (as MaskablePPO
+   asks for them); target: a mask no slower than a step.
 4. MaskablePPO on ``BloxEdit-v0``: the share of training time spent in the environment
    (step, reset, action_masks); target: < 10 %.
 
@@ -101,32 +102,38 @@ def vector_env(table: Table, n: int, steps: int, rounds: int) -> dict:
     cartpole.reset(seed=0)
     vector_rate(blox, ours[:20])  # warm-up: first touches of the ledgers' pages
     vector_rate(cartpole, theirs[:20])
-    rates = {"blox": [], "blox_cpu": [], "cartpole": []}
+    rates = {"blox": [], "blox_cpu": [], "cartpole": [], "cartpole_cpu": []}
     for _ in range(rounds):
-        wall, cpu = vector_rate(blox, ours)
-        rates["blox"].append(wall)
-        rates["blox_cpu"].append(cpu)
-        rates["cartpole"].append(vector_rate(cartpole, theirs)[0])
+        for name, env, actions in (("blox", blox, ours), ("cartpole", cartpole, theirs)):
+            wall, cpu = vector_rate(env, actions)
+            rates[name].append(wall)
+            rates[f"{name}_cpu"].append(cpu)
     ratio = np.array(rates["blox"]) / np.array(rates["cartpole"])
-    return {k: float(np.median(v)) for k, v in rates.items()} | {"ratio": float(np.median(ratio))}
+    cpu_ratio = np.array(rates["blox_cpu"]) / np.array(rates["cartpole_cpu"])
+    return {k: float(np.median(v)) for k, v in rates.items()} | {
+        "ratio": float(np.median(ratio)), "cpu_ratio": float(np.median(cpu_ratio))}
 
 
 def masks_vs_step(table: Table, n: int, steps: int, rounds: int) -> dict:
-    """Median seconds of one ``action_masks()`` and of one step, ``mask_revisits=True``."""
+    """Median seconds of one ``action_masks()`` and of one step, ``mask_revisits=True``: a
+    mask after each step, each timed on its own."""
     vec = gym.make_vec(EDIT_ID, num_envs=n, vectorization_mode="vector_entry_point",
                        table=table, reward="step", mask_invalid=True, mask_revisits=True)
     vec.reset(seed=0)
     actions = np.random.default_rng(1).integers(36, size=(steps, n))
     mask_s, step_s = [], []
+    clock = time.perf_counter
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(steps):
-            vec.action_masks()
-        mask_s.append((time.perf_counter() - start) / steps)
-        start = time.perf_counter()
+        mask = step = 0.0
         for a in actions:
+            start = clock()
             vec.step(a)
-        step_s.append((time.perf_counter() - start) / steps)
+            middle = clock()
+            vec.action_masks()
+            step += middle - start
+            mask += clock() - middle
+        mask_s.append(mask / steps)
+        step_s.append(step / steps)
     return {"mask": float(np.median(mask_s)), "step": float(np.median(step_s))}
 
 
@@ -195,7 +202,8 @@ def main() -> None:
     print(f"| vector BloxEdit-v0, {args.copies:,} copies | {vector['blox']:,.0f} steps/s "
           f"({vector['blox_cpu']:,.0f} per CPU second) | >= 5,000,000 |")
     print(f"| ratio vector BloxEdit / CartPoleVectorEnv (median of {args.rounds} alternating "
-          f"rounds) | {vector['ratio']:.2f}x | >= 1.0x |")
+          f"rounds) | {vector['ratio']:.2f}x (by CPU time {vector['cpu_ratio']:.2f}x) "
+          f"| >= 1.0x |")
     print(f"| vector action_masks() with mask_revisits, {args.copies:,} copies | "
           f"{1e6 * masks['mask']:.0f} us vs {1e6 * masks['step']:.0f} us per step "
           f"({masks['step'] / masks['mask']:.2f}x) | mask <= step |")

@@ -40,6 +40,8 @@ PLACE = space._PLACE.tolist()
 INFO_KEYS = ("model_id", "valid", "val_top1", "step_cost", "total_cost", "best_val",
              "best_model", "n_models", "budget_left", "cost_unit", "search_over")
 AUTORESET_MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
+#: dtypes of the per-copy model id, valid, val top-1 and step cost that a step reports
+STEP_INFO_DTYPES = (np.int64, bool, np.float64, np.float64)
 
 
 class SearchSettings:
@@ -262,6 +264,9 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
         self._told = np.zeros(n, dtype=bool)  # a step said search_over
         self._present = np.ones(n, dtype=bool)
         self._present.flags.writeable = False
+        self._everyone = self._present  # every copy acts
+        self._info_present = {f"_{k}": self._present for k in INFO_KEYS}
+        self._fixed_seed = self._oracle.fixed_seed
         self._units = np.full(n, self.cost_unit)
 
     # ------------------------------------------------------------ the searches
@@ -315,7 +320,7 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
 
     def _seed_index(self, ev: np.ndarray, mids: np.ndarray):
         """Seed index per copy: 0 for a fixed seed, else the kept or a newly drawn one."""
-        if self._oracle.fixed_seed:
+        if self._fixed_seed:
             return 0
         episode = self._episode_si if self._oracle.train_seed == "episode" else None
         return self.ledger.seed_index(ev, mids, episode)
@@ -331,30 +336,39 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
         a = np.asarray(actions)
         if a.shape == (self.num_envs,) and a.dtype.kind in "iu":
             a = a.astype(np.int64, copy=False)
-            if not (a.view(np.uint64) >= self.n_actions).any():  # negatives wrap to huge
+            if np.maximum.reduce(a.view(np.uint64)) < self.n_actions:  # negatives: huge
                 return a
         raise ValueError(f"actions must be {self.num_envs} ints in 0..{self.n_actions - 1}, "
                          f"got {space.short_repr(actions)}")
 
     def step(self, actions):
         a = self._check_actions(actions)
-        restart = self._autoreset
-        if restart.any():  # NEXT_STEP resets, and copies left over by SAME_STEP
+        n, restart = self.num_envs, self._autoreset
+        restarting = np.count_nonzero(restart)
+        if restarting == n:  # NEXT_STEP resets every copy: nobody acts
+            self._renew(np.flatnonzero(self._told))
+            mid, valid, val, cost = (np.empty(n, dtype) for dtype in STEP_INFO_DTYPES)
+            for out, value in zip((mid, valid, val, cost), self._restart(slice(None))):
+                out[:] = value
+            reward, terminated = np.zeros(n), np.zeros(n, dtype=bool)
+        elif not restarting:
+            mid, valid, val, cost, reward, terminated = self._act(a, self._everyone)
+        else:  # NEXT_STEP resets some copies, or copies left over by SAME_STEP
             rows = np.flatnonzero(restart)
             self._renew(rows[self._told[rows]])
             reset = self._restart(rows)
-        mid, valid, val, cost, reward, terminated = self._act(a, ~restart)
-        if restart.any():
-            for out, value in zip((mid, valid, val, cost), reset):
-                out[rows] = value
+            mid, valid, val, cost, reward, terminated = self._act(a, ~restart)
             reward[rows] = 0.0
             terminated[rows] = False
+            for out, value in zip((mid, valid, val, cost), reset):
+                out[rows] = value
         self._last_reward = reward.copy()  # restarts zero it; the caller keeps reward
-        truncated = np.zeros(self.num_envs, dtype=bool)
+        truncated = np.zeros(n, dtype=bool)
         info = self._info(mid, valid, val, cost)
         obs = self._observe()
         self._autoreset = terminated.copy()
-        self._told |= terminated & info["search_over"]
+        if self.budget is not None:
+            self._told |= terminated & info["search_over"]
         if self.autoreset_mode == AutoresetMode.SAME_STEP and terminated.any():
             obs, info = self._reset_same_step(obs, info, (mid, valid, val, cost))
         return obs, reward, terminated, truncated, info
@@ -381,8 +395,13 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
                     _final_info=ended.copy())
         return obs, info
 
+    def _encodings(self) -> np.ndarray:
+        """The current encodings ``(num_envs, width)`` (internal: the next step overwrites
+        them)."""
+        return self._x
+
     def _observe(self):
-        x = self._x
+        x = self._encodings()
         left = self.ledger.budget_left if self.observer.mode == "dict" else None
         return self.observer.batch(x.copy() if self.copy else x, left, self._last_reward)
 
@@ -392,9 +411,8 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
                 "total_cost": ledger.spent, "best_val": ledger.best_val,
                 "best_model": ledger.best_model, "n_models": ledger.n_models,
                 "budget_left": ledger.budget_left, "cost_unit": self._units.copy(),
-                "search_over": ledger.exhausted.copy()}
-        present = self._present
-        info.update({f"_{k}": present for k in INFO_KEYS})
+                "search_over": ledger.exhausted}
+        info.update(self._info_present)
         return info
 
     def render(self) -> tuple[str, ...] | None:
@@ -403,6 +421,6 @@ class BloxVectorEnv(SearchSettings, VectorEnv):
             return None
         ledger = self.ledger
         best, spent = ledger.best_val, ledger.spent
-        return tuple(render_line(self._x[i], self._unset, int(self._model_ids()[i]),
+        return tuple(render_line(self._encodings()[i], self._unset, int(self._model_ids()[i]),
                                  float(self._last_reward[i]), float(best[i]), float(spent[i]),
                                  self.budget, self.cost_unit) for i in range(self.num_envs))

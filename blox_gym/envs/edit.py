@@ -23,24 +23,23 @@ from gymnasium import spaces
 
 from blox_gym import space
 from blox_gym.core import INVALID_REWARD, Budget
-from blox_gym.envs.base import (NOT_EVALUATED, RAW_TO_MODEL, BloxEnv, BloxVectorEnv,
-                                check_action, parse_start, start_table)
+from blox_gym.envs.base import (NOT_EVALUATED, RAW_TO_MODEL, BloxEnv, BloxVectorEnv, check_action,
+                                parse_start, start_table)
+from blox_gym.envs import moves
+from blox_gym.envs.moves import (REL_COMPONENT, REL_STEP, STAGE_DIGITS, codes_of_raw,
+                                 edit_masks, edit_tables, model_of_codes, start_records)
 from blox_gym.envs.observe import EDIT_NVEC, OBS_DTYPE
 from blox_gym.envs.options import Constraint, check_choice, check_options
 from blox_gym.table import Table
 
+__all__ = ["BloxEditEnv", "BloxEditVectorEnv", "N_RELATIVE", "REL_COMPONENT", "REL_STEP",
+           "edit_masks"]
+
 REWARDS = ("final", "step", "improvement")
 ACTION_MODES = ("absolute", "relative")
 _NO_BEST = -np.inf
-_RADIX = space.RADIX.astype(np.int64)
-_PLACE = space._PLACE.astype(np.int64)
-#: Relative actions: component and step (1..radix-1), components in order.
-REL_COMPONENT = np.repeat(np.arange(space.N_COMPONENTS), _RADIX - 1)
-REL_STEP = np.concatenate([np.arange(1, r) for r in _RADIX])
 N_RELATIVE = len(REL_COMPONENT)  # 21
-_ABS = (space.ACTION_COMPONENT.tolist(), space.ACTION_VALUE.tolist())
-_REL = (REL_COMPONENT.tolist(), REL_STEP.tolist())
-_PLACE_L, _RADIX_L = _PLACE.tolist(), _RADIX.tolist()
+_CODE_PLACE = moves.CODE_PLACE.tolist()  # a raw index is stage codes @ this
 _NOT_VISITED = -2  # fills the visited models' table; no model id, not even invalid (-1)
 
 
@@ -54,60 +53,6 @@ def check_edit_options(horizon: int, reward: str, action_mode: str, noop_reward:
             or not -1 <= noop_reward <= 1:
         raise ValueError(f"noop_reward must be a number in [-1, 1], got {noop_reward!r}")
     return int(horizon)
-
-
-def _block_of_code() -> np.ndarray:
-    """Block index (0..44) of each of a stage's 72 encodings; for an invalid stage a large
-    negative number, so that any model id computed with it is negative (int32)."""
-    codes = np.arange(_STAGE_PLACE[-1] * 2)
-    stage = (codes[:, None] // _STAGE_PLACE) % _RADIX[:5]
-    ids = space.RAW_TO_MODEL[np.tile(stage, 3) @ _PLACE]
-    return np.where(ids >= 0, ids % space.N_BLOCKS, -10**6).astype(np.int32)
-
-
-_STAGE_PLACE = _PLACE[:5]  # a stage's 5 components as a mixed-radix code, 0..71
-_STAGE_PLACE32, _RADIX32 = _STAGE_PLACE.astype(np.int32), _RADIX.astype(np.int32)
-_REL_STEP32, _ACTION_VALUE32 = REL_STEP.astype(np.int32), space.ACTION_VALUE.astype(np.int32)
-_BLOCK = _block_of_code()
-_STAGE_OF = np.arange(space.N_COMPONENTS) // 5
-_STAGE_WEIGHT = (space.N_BLOCKS ** np.arange(space.N_STAGES)).astype(np.int32)  # id = sum
-_CODE_STEP = _STAGE_PLACE[np.arange(space.N_COMPONENTS) % 5].astype(np.int32)  # block * 45**s
-
-
-def edit_masks(x: np.ndarray, mid: np.ndarray, visited: np.ndarray | None, relative: bool,
-               feasible_model: np.ndarray | None, exclude_invalid: bool) -> np.ndarray:
-    """Allowed actions of ``n`` states (``x``: (n, 15) encodings, ``mid``: their model ids):
-    never a no-op; with ``feasible_model`` none to an infeasible model (invalid ones too if
-    ``exclude_invalid``); none to a model id in the state's row of ``visited``.  A state left
-    with nothing allows its no-ops (absolute) or every action (relative).
-
-    An edit changes one stage, so the new model id is the old one with that stage's block
-    swapped: small-table look-ups only, no gathers in the 3.4 M-entry raw index."""
-    comp = REL_COMPONENT if relative else space.ACTION_COMPONENT
-    current = x.take(comp, axis=1).astype(np.int32)  # take: C order, fast downstream
-    if relative:
-        target = (current + _REL_STEP32) % _RADIX32[comp]
-        mask = np.ones(target.shape, dtype=bool)
-    else:
-        target = _ACTION_VALUE32
-        mask = target != current
-    if feasible_model is not None or visited is not None:
-        code = x.reshape(len(x), space.N_STAGES, 5).astype(np.int32) @ _STAGE_PLACE32  # (n, 3)
-        stage = _STAGE_OF[comp]
-        old_code = code.take(stage, axis=1)
-        new_block = _BLOCK[old_code + (target - current) * _CODE_STEP[comp]]
-        # negative where the edit makes the stage invalid
-        mids = mid.astype(np.int32)[:, None] + (new_block - _BLOCK[old_code]) * _STAGE_WEIGHT[stage]
-        if feasible_model is not None:
-            feasible = (mids >= 0) & feasible_model.take(np.maximum(mids, 0))
-            mask &= feasible if exclude_invalid else (mids < 0) | feasible
-        if visited is not None:
-            for j in range(visited.shape[1]):
-                mask &= mids != visited[:, j:j + 1]
-    empty = ~mask.any(axis=1)
-    if empty.any():
-        mask[empty] = True if relative else (target == current)[empty]
-    return mask
 
 
 class BloxEditEnv(BloxEnv):
@@ -133,11 +78,12 @@ class BloxEditEnv(BloxEnv):
                          constraint, budget, on_budget_end, sealed, render_mode)
         self.reward_mode = reward
         self.action_mode = action_mode
-        self.noop_reward = float(noop_reward)
+        self.noop_reward = float(noop_reward) + 0.0  # -0.0 is 0.0
         self.mask_revisits = bool(mask_revisits)
         self._relative = action_mode == "relative"
-        self._n_actions = N_RELATIVE if self._relative else space.N_ACTIONS
-        self._component, self._value = _REL if self._relative else _ABS
+        self._moves = edit_tables(self._relative)
+        self._n_actions = self._moves.n_actions
+        self._feasible_model = self._oracle.feasible_model.tolist()
         self.action_space = spaces.Discrete(self._n_actions)
         self._start_raw, self._start_enc = start_table(self._oracle.feasible_raw)
         self._md = obs_mode == "multidiscrete"
@@ -152,7 +98,7 @@ class BloxEditEnv(BloxEnv):
 
     def _set_state(self, x: np.ndarray, raw: int) -> None:
         self._x = x
-        self._raw = raw
+        self._code = [raw // place % moves.N_CODES for place in _CODE_PLACE]
         self._mid = RAW_TO_MODEL[raw]
         self._visited = [self._mid]
 
@@ -195,23 +141,24 @@ class BloxEditEnv(BloxEnv):
             self._last_reward = 0.0
             self._told = True
             return self._obs(), 0.0, True, False, self._info(self._mid, True, NOT_EVALUATED, 0.0)
-        d, raw = self._component[a], self._raw
-        place, radix = _PLACE_L[d], _RADIX_L[d]
-        old = raw // place % radix
-        v = (old + self._value[a]) % radix if self._relative else self._value[a]
-        if v == old:  # a no-op edit (absolute actions only)
+        moves, code = self._moves, self._code
+        s = moves.stage_l[a]
+        key = moves.key_base_l[a] + code[s]
+        new_code = moves.new_code_l[key]
+        if new_code == code[s]:  # a no-op edit (absolute actions only)
             self._last_reward = reward = self.noop_reward
             return self._obs(), reward, terminated, False, self._info(self._mid, True,
                                                                       NOT_EVALUATED, 0.0)
-        raw += (v - old) * place
-        mid = RAW_TO_MODEL[raw]
+        mid = self._mid + moves.delta_l[key]
         val, cost = NOT_EVALUATED, 0.0
-        valid = self._feasible[raw]
+        valid = mid >= 0 and self._feasible_model[mid]
         if not valid:
             reward = INVALID_REWARD
+            mid = max(mid, -1)
         else:
-            self._x[d] = v
-            self._raw, self._mid = raw, mid
+            self._x[moves.component_l[a]] = moves.new_value_l[key]
+            code[s] = new_code
+            self._mid = mid
             self._visited.append(mid)
             mode = self.reward_mode
             if mode == "step":
@@ -236,10 +183,10 @@ class BloxEditEnv(BloxEnv):
         this episode.  If that leaves nothing, the no-ops (absolute) or all actions
         (relative) are allowed."""
         self._check_started("action_masks()")
-        check = self.mask_invalid or self._hw_mask
         visited = np.array([self._visited]) if self.mask_revisits else None
-        return edit_masks(self._x[None], np.array([self._mid]), visited, self._relative,
-                          self._oracle.feasible_model if check else None, self.mask_invalid)[0]
+        return edit_masks(np.array([self._code]), np.array([self._mid]), visited, self._relative,
+                          self._oracle.feasible_model if self._hw_mask else None,
+                          self.mask_invalid)[0]
 
     def render(self) -> str | None:
         """With ``render_mode="ansi"``: the encoding by stage, the model, the last reward,
@@ -273,21 +220,22 @@ class BloxEditVectorEnv(BloxVectorEnv):
                          shared_budget, copy)
         self.reward_mode = reward
         self.action_mode = action_mode
-        self.noop_reward = float(noop_reward)
+        self.noop_reward = float(noop_reward) + 0.0  # -0.0 is 0.0
         self.mask_revisits = bool(mask_revisits)
         self._relative = relative
-        self._component = REL_COMPONENT if relative else space.ACTION_COMPONENT.astype(np.int64)
-        self._value = REL_STEP if relative else space.ACTION_VALUE.astype(np.int64)
-        self._action_place = _PLACE[self._component]  # raw-index weight of each action
+        self._moves = edit_tables(relative)
         self._feasible_raw = self._oracle.feasible_raw
-        self._start_raw, self._start_enc = start_table(self._feasible_raw)
-        self._start_mid = space.RAW_TO_MODEL[self._start_raw]  # 1 MB: a cheaper gather
+        self._feasible_model = self._oracle.feasible_model if self._hw_mask else None
+        self._starts = start_records(start_table(self._feasible_raw)[0])
         n, h = self.num_envs, self.horizon + 1
         self._unset = None
         self._x = np.zeros((n, space.N_COMPONENTS), dtype=OBS_DTYPE)
         self._x_flat = self._x.reshape(-1)  # flat views with row offsets: take/put are fastest
         self._x_offset = self._rows * space.N_COMPONENTS
-        self._raw = np.zeros(n, dtype=np.int64)
+        self._x_stages = self._x.view(STAGE_DIGITS.dtype).reshape(n, space.N_STAGES)
+        self._code = np.zeros((n, space.N_STAGES), dtype=np.int64)  # the state: stage codes
+        self._code_flat = self._code.reshape(-1)  # a flat view with row offsets: take/put
+        self._code_offset = self._rows * space.N_STAGES
         self._mid = np.zeros(n, dtype=np.int64)
         self._t = np.zeros(n, dtype=np.int64)
         self._visited = np.full((n, h), _NOT_VISITED, dtype=np.int64)  # the episode's models
@@ -304,17 +252,18 @@ class BloxEditVectorEnv(BloxVectorEnv):
         """Start episodes in ``rows`` from ``raw`` encodings, or random feasible ones."""
         self._begin_rows(rows)
         if raw is None:
-            i = (self._draw(rows) * len(self._start_raw)).astype(np.int64)
-            raw, x, mid = (self._start_raw.take(i), self._start_enc.take(i, axis=0),
-                           self._start_mid.take(i))
+            start = self._starts.take((self._draw(rows) * len(self._starts)).astype(np.int64))
+            code, mid = start["code"], start["mid"]
         else:
-            x, mid = space.from_raw_index(raw), space.RAW_TO_MODEL.take(raw)
-        self._x[rows] = x
-        self._raw[rows] = raw
+            code = codes_of_raw(raw)
+            mid = model_of_codes(code)
+        self._code[rows] = code
         self._mid[rows] = mid
+        self._x_stages[rows] = STAGE_DIGITS.take(code)
         self._t[rows] = 0
-        self._visited[rows] = _NOT_VISITED
-        self._visited[rows, 0] = mid
+        if self.mask_revisits:
+            self._visited[rows] = _NOT_VISITED
+            self._visited[rows, 0] = mid
         self._best[rows] = -np.inf
 
     def _restart(self, rows, raw: np.ndarray | None = None) -> tuple:
@@ -353,43 +302,54 @@ class BloxEditVectorEnv(BloxVectorEnv):
 
     def _act(self, a: np.ndarray, act: np.ndarray) -> tuple:
         """Apply the actions of copies ``act``: (model id, valid, val top-1, cost, reward,
-        terminated) per copy."""
-        over = self.ledger.exhausted
-        going = act & ~over
-        comp = self._component.take(a)
-        where = self._x_offset + comp
-        old = self._x_flat.take(where).astype(np.int64)
-        v = (old + self._value.take(a)) % _RADIX.take(comp) if self._relative else self._value.take(a)
-        noop = v == old
-        raw = self._raw + (v - old) * self._action_place.take(a)
-        attempted = space.RAW_TO_MODEL.take(raw)
-        valid = self._feasible_raw.take(raw) if self._hw_mask else attempted >= 0
-        move = going & valid & ~noop
-        self._x_flat[where] = np.where(move, v, old)
-        self._raw = np.where(move, raw, self._raw)
-        self._mid = mid = np.where(move, attempted, self._mid)
-        self._t += act
+        terminated) per copy.  Everything is a look-up at ``key`` (see :mod:`.moves`)."""
+        moves, ledger, horizon = self._moves, self.ledger, self.horizon
+        everyone = act is self._everyone and self.budget is None
+        going = act if self.budget is None else act & ~ledger.exhausted
+        where = self._code_offset + moves.stage.take(a)
+        code = self._code_flat.take(where)
+        key = moves.key_base.take(a) + code
+        new_code = moves.new_code.take(key)
+        target = self._mid + moves.delta.take(key)  # negative: an invalid model
+        tried = new_code != code if everyone else going & (new_code != code)  # no no-op
+        valid = target >= 0
+        if self._feasible_model is not None:
+            valid &= self._feasible_model.take(np.maximum(target, 0))
+        move = tried & valid
+        self._code_flat[where] = np.where(move, new_code, code)
+        x_where = self._x_offset + moves.component.take(a)
+        self._x_flat[x_where] = np.where(move, moves.new_value.take(key),
+                                         self._x_flat.take(x_where))
+        mid = self._mid
+        model_id = np.maximum(target, -1)  # what each copy tried, -1 if invalid
+        if not everyone:
+            np.copyto(model_id, mid, where=~going)
+        np.copyto(mid, target, where=move)
         t = self._t
-        self._visited_flat[self._visited_offset + np.minimum(t, self.horizon)] = mid
-        ev = move & (t >= self.horizon) if self.reward_mode == "final" else move
-        val, score, cost, ev = self.ledger.evaluate(ev, mid, self._seed_index(ev, mid))
+        t += act
+        if self.mask_revisits:
+            self._visited_flat[self._visited_offset + np.minimum(t, horizon)] = mid
+        ended = t >= horizon
+        ev = move & ended if self.reward_mode == "final" else move
+        val, score, cost, ev = ledger.evaluate(ev, mid, self._seed_index(ev, mid))
         if self.reward_mode == "improvement":
             better = ev & (score > self._best)
             reward = np.where(better, score - self._best, 0.0)
             self._best = np.where(better, score, self._best)
         else:
             reward = np.where(ev, score, 0.0)
-        reward[going & ~valid & ~noop] = INVALID_REWARD
-        reward[going & noop] = self.noop_reward
-        terminated = act & ((t >= self.horizon) | self.ledger.exhausted)
-        return (np.where(going, attempted, mid), valid | ~going | noop,
-                np.where(ev, val, NOT_EVALUATED), cost, reward, terminated)
+        rejected = tried ^ move  # to an invalid or infeasible model
+        np.copyto(reward, INVALID_REWARD, where=rejected)
+        if self.noop_reward:  # else they are 0 already
+            np.copyto(reward, self.noop_reward, where=going ^ tried)
+        if self.budget is not None:
+            ended |= ledger.exhausted
+        return (model_id, ~rejected, np.where(ev, val, NOT_EVALUATED), cost, reward,
+                ended if everyone else act & ended)
 
     def action_masks(self) -> np.ndarray:
         """``(num_envs, 36 or 21)`` allowed actions, by the rules of
         :meth:`BloxEditEnv.action_masks`."""
         self._check_started("action_masks()")
-        check = self.mask_invalid or self._hw_mask
-        return edit_masks(self._x, self._mid, self._visited if self.mask_revisits else None,
-                          self._relative, self._oracle.feasible_model if check else None,
-                          self.mask_invalid)
+        return edit_masks(self._code, self._mid, self._visited if self.mask_revisits else None,
+                          self._relative, self._feasible_model, self.mask_invalid)

@@ -21,6 +21,7 @@ from blox_gym.core import SCRATCH, UNITS, Budget, complete_record
 from blox_gym.envs.options import Oracle
 
 _UNKNOWN = 255  # model_seed entry of a model not trained yet
+_BIT = (1 << np.arange(8)).astype(np.uint8)  # a model's bit in its byte of the paid bits
 
 
 def search_record(oracle: Oracle, ids: np.ndarray, si: np.ndarray) -> dict[str, np.ndarray]:
@@ -147,10 +148,15 @@ class VectorLedger:
         self._row_offset = self._search * n_bytes
         self.model_seed = (None if oracle.fixed_seed
                            else np.full((s, space.N_MODELS), _UNKNOWN, dtype=np.uint8))
-        self._rngs: list[np.random.Generator] = [np.random.default_rng(0)] * s
+        # train_seed="random": each search's generator, made at its first draw from its seed
+        self._rng_seed = np.zeros(s, dtype=np.int64)
+        self._rngs: dict[int, np.random.Generator] = {}
         # val, objective, seconds side by side: one gather per evaluation
         self._values = np.stack([oracle.val, oracle.score, oracle.seconds], axis=-1)
+        self._value_rows = self._values.view(np.dtype((np.void, 24)))[..., 0]  # a row, one item
         self._never = np.zeros(n, dtype=bool)
+        self._ones = np.ones(n)
+        self._charge = np.array(oracle.epoch_cost)[:, None]  # models, epochs per new model
         self._never.flags.writeable = False
         self._cost = np.zeros((3, s))  # models, epochs, seconds per search
         self._best_val = np.full(s, -np.inf)
@@ -178,14 +184,14 @@ class VectorLedger:
     def budget_left(self) -> np.ndarray:
         """Fraction of each copy's budget left, in 0..1 (1 without a budget)."""
         if self.budget is None:
-            return np.ones(self.n)
+            return self._ones.copy()
         return self._per_copy(np.maximum(0.0, 1.0 - self._cost[self.unit] / self._limit))
 
     @property
     def exhausted(self) -> np.ndarray:
         """Whether each copy's search has spent its budget (bool per copy)."""
         if self.budget is None:
-            return self._never
+            return self._never.copy()
         return self._per_copy(self._cost[self.unit] >= self._limit)
 
     @property
@@ -228,9 +234,11 @@ class VectorLedger:
         self.paid[searches] = 0
         if self.model_seed is not None:
             self.model_seed[searches] = _UNKNOWN
-        if rng_seeds is not None:
-            for j, seed in zip(self._search[copies], rng_seeds):
-                self._rngs[j] = np.random.default_rng(int(seed))
+        if rng_seeds is not None:  # as if each copy in turn seeded its search's generator
+            self._rng_seed[self._search[copies]] = (rng_seeds[-1] if self.shared
+                                                    else rng_seeds)
+            for j in searches.tolist() if self._rngs else ():
+                self._rngs.pop(j, None)
         self._cost[:, searches] = 0.0
         self._best_val[searches] = -np.inf
         self._best_model[searches] = -1
@@ -252,10 +260,16 @@ class VectorLedger:
             s = self.model_seed[j[i], mids[i]]  # an earlier copy of a shared search set it
             if s == _UNKNOWN:
                 s = (episode_si[i] if episode_si is not None
-                     else self._rngs[j[i]].integers(len(self._oracle.seeds)))
+                     else self._rng(int(j[i])).integers(len(self._oracle.seeds)))
                 self.model_seed[j[i], mids[i]] = s
             si[i] = s
         return si
+
+    def _rng(self, j: int) -> np.random.Generator:
+        rng = self._rngs.get(j)
+        if rng is None:
+            rng = self._rngs[j] = np.random.default_rng(int(self._rng_seed[j]))
+        return rng
 
     def evaluate(self, ev: np.ndarray, mids: np.ndarray, si) -> tuple[np.ndarray, ...]:
         """Train model ``mids[i]`` in every copy ``i`` where ``ev[i]``, charging it once per
@@ -263,28 +277,29 @@ class VectorLedger:
         seed index per copy, or 0.  Returns ``(val top-1, objective, cost in the budget's
         unit, evaluated)``; ``evaluated`` is ``ev`` less what a shared budget cut off.
         """
+        if not ev.any():  # nothing to read: any values do where ev is False
+            return np.zeros(self.n), np.zeros(self.n), np.zeros(self.n), ev
         one_seed = isinstance(si, int)
-        values = self._values[si].take(mids, axis=0) if one_seed else self._values[si, mids]
+        values = (self._value_rows[si].take(mids).view(np.float64).reshape(self.n, 3)
+                  if one_seed else self._values[si, mids])
         val, score, seconds = values.T
-        if not ev.any():
-            return val, score, np.zeros(self.n), ev
         if self.shared:
             return self._evaluate_shared(ev, mids, val, score, seconds)
-        where, shift = self._row_offset + (mids >> 3), (mids & 7).astype(np.uint8)
+        where, bit = self._row_offset + (mids >> 3), _BIT.take(mids & 7)
         cell = self._paid_flat.take(where)
-        new = ev & ((cell >> shift) & 1 == 0)
-        self._paid_flat[where] = cell | (new.astype(np.uint8) << shift)
-        seconds = np.where(new, seconds, 0.0)
+        new = ev & (cell & bit == 0)
+        self._paid_flat[where] = cell | bit * new
         models, epochs = self._oracle.epoch_cost
-        self._cost[0] += new * models
-        self._cost[1] += new * epochs
-        self._cost[2] += seconds
+        cost = self._cost
+        np.add(cost[:2], self._charge, out=cost[:2], where=new)  # models and epochs
+        np.add(cost[2], seconds, out=cost[2], where=new)
         self._n_models += new
         better = ev & (val > self._best_val)
-        self._best_val = np.where(better, val, self._best_val)
-        self._best_model = np.where(better, mids, self._best_model)
+        np.copyto(self._best_val, val, where=better)
+        np.copyto(self._best_model, mids, where=better)
         self._log_rows(ev, mids)
-        step_cost = seconds if self.unit == 2 else new * (models, epochs)[self.unit]
+        step_cost = (new * (models, epochs)[self.unit] if self.unit < 2
+                     else np.where(new, seconds, 0.0))
         return val, score, step_cost, ev
 
     def _evaluate_shared(self, ev, mids, val, score, seconds):
