@@ -197,10 +197,14 @@ class Table:
                 return store.decode(name, self._take("val_top1_best", si, ids))
             return store.decode(name, self._best_counts(name, si, lowest)[ids])
         e = self._epoch(epoch)
-        data = self._take(name, si, ids)
+        epochs = slice(0, e) if best else e - 1
+        if len(ids) == 1:  # the first single-model reads touch one chunk only
+            data = self._take(name, si, ids)[:, epochs]
+        else:  # only the epochs asked for: no copy of whole curves
+            data = self._stored(name, si)[ids, epochs]
         if best:
-            return store.decode(name, _reduce_epochs(data[:, :e], name, lowest))
-        return store.decode(name, data[:, e - 1])
+            return store.decode(name, _reduce_epochs(data, name, lowest))
+        return store.decode(name, data)
 
     def _epoch(self, epoch: int | None) -> int:
         if epoch is None:
@@ -315,21 +319,31 @@ class Table:
                 seed: Seed = 0) -> float | np.ndarray:
         """Validation top-1 (percent): the best over the first ``epoch`` epochs if ``best``,
         else the value at ``epoch``; ``epoch=None`` means all epochs."""
+        if type(models) is int and type(seed) is int:  # the hot loop: one id, a list look-up
+            fast = self._cache.get(("val_list", epoch, best, seed))
+            if fast is not None and 0 <= models < space.N_MODELS:
+                value: float = fast[models]
+                return value
         mid = models
         if type(models) is list:
             try:
                 mid = space.model_id(models)
             except ValueError:  # the general path below explains the problem
                 mid = None
-        if type(mid) is int and type(seed) is int and 0 <= mid < space.N_MODELS and (
-                self._point_reads.get("val_top1_best", 0) >= POINT_READS or epoch is not None
-                or not best):
-            fast = self._cache.get(("val_list", epoch, best, seed))
-            if fast is None:  # one model: a plain list lookup after the first queries
-                fast = self.column("val_top1", epoch, best, seed).tolist()
-                self._cache[("val_list", epoch, best, seed)] = fast
-            value: float = fast[mid]
-            return value
+        if type(mid) is int and type(seed) is int and 0 <= mid < space.N_MODELS:
+            # one model: a plain list lookup once the first queries are done or the seed's
+            # values are in memory anyway
+            key = ("val_list", epoch, best, seed)
+            fast = self._cache.get(key)
+            if fast is None and (
+                    epoch is not None or not best
+                    or self._point_reads.get("val_top1_best", 0) >= POINT_READS
+                    or (seed in self.seeds
+                        and ("val_top1_best", self.seeds.index(seed)) in self._cache)):
+                fast = self._cache[key] = self.column("val_top1", epoch, best, seed).tolist()
+            if fast is not None:
+                value = fast[mid]
+                return value
         return self._curve("val_top1", models, epoch, best, seed)
 
     @overload
