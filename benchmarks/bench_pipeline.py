@@ -1,7 +1,7 @@
 """Training throughput of the measurement pipeline, against a per-image DataLoader loop.
 
-For the smallest, median and largest model by MACs: images/s of one pass of the Normal
-recipe's training step (augmentation, forward, backward, SGD step) over ``--images`` images,
+For the smallest, median and largest model by MACs, in ``--rounds`` alternating rounds
+(medians reported): images/s of one pass of the Normal recipe's training step (augmentation, forward, backward, SGD step) over ``--images`` images,
 
 * ``device``: blox-gym's pipeline (:func:`blox_gym.pipeline.train.train_epoch`): uint8
   data on the device, augmented there in whole batches;
@@ -139,6 +139,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="DataLoader workers of the baseline")
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="alternating rounds of both pipelines per model; medians (default 3)")
     p.add_argument("--models", nargs="+", default=["smallest", "median", "largest"])
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--bf16", action="store_true")
@@ -156,12 +158,18 @@ def main(argv=None) -> int:
     rows = []
     for label, model in chosen.items():
         row = {"model": label, "id": model, "macs": int(costs.model_costs()[model, 2]),
-               "blocks": [space.BLOCKS[k].ops for k in space.block_indices(model)],
-               "device_img_s": time_device(model, split, recipe, options, data)}
-        if not args.no_baseline:
-            row["dataloader_img_s"] = time_dataloader(model, split, recipe, options, data,
-                                                      args.workers)
+               "blocks": [space.BLOCKS[k].ops for k in space.block_indices(model)]}
+        device, loader = [], []
+        for _ in range(args.rounds):  # alternating halves: a change of load hits both
+            device.append(time_device(model, split, recipe, options, data))
+            if not args.no_baseline:
+                loader.append(time_dataloader(model, split, recipe, options, data,
+                                              args.workers))
+        row["device_img_s"] = float(np.median(device))
+        if loader:
+            row["dataloader_img_s"] = float(np.median(loader))
             row["speedup"] = row["device_img_s"] / row["dataloader_img_s"]
+            row["rounds"] = {"device_img_s": device, "dataloader_img_s": loader}
         rows.append(row)
         print(json.dumps(row), flush=True)
     summary = project(rows, args.peak_tflops)
