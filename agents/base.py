@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -134,6 +134,20 @@ class Agent(ABC):
     @abstractmethod
     def search(self, evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
         """Spend the budget through ``evaluate``; may return early (the run then ends)."""
+
+
+def learn_elsewhere(learn: Callable[[Evaluator, np.random.Generator], None], table: str,
+                    models: float, seed: int, stall_limit: int) -> None:
+    """Run ``learn(evaluate, rng)`` on another ``table`` (a path or URL) for ``models`` models,
+    charged there and not to the search that calls it: a policy that keeps what it learned
+    is then transferred (e.g. from a world made by ``blox-gym data synth --seed S``)."""
+    from blox_gym.table import open_table
+
+    core = SearchCore(open_table(table), budget=Budget(models, "models"))
+    try:
+        learn(Evaluator(core, stall_limit), np.random.default_rng([int(seed), 1]))
+    except (BudgetExhausted, SearchStalled):
+        pass
 
 
 def check_positive(agent: Agent, *names: str) -> None:

@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from agents._torch import seeded
-from agents.base import Agent, Evaluator, check_fraction, check_positive, random_valid
+from agents.base import (Agent, Evaluator, check_fraction, check_positive, learn_elsewhere,
+                         random_valid)
 from blox_gym import space
 
 
@@ -52,6 +53,12 @@ class QLearning(Agent):
     batch: int = 8
     lr: float = 3.5e-4
     mask_edits: bool = False
+    #: transfer (beyond the paper): first learn on this table for ``pretrain_models``
+    #: models, not charged to the search, then search with the same network and optimiser
+    pretrain: str | None = None
+    pretrain_models: float = 2000
+
+    extensions = {"pretrain": None, "pretrain_models": 2000}
 
     def __post_init__(self):
         super().__post_init__()
@@ -64,11 +71,19 @@ class QLearning(Agent):
             net = _mlp(self.hidden, self.layers)
             optimiser = torch.optim.Adam(net.parameters(), lr=self.lr, betas=(0.9, 0.999),
                                          eps=1e-8, weight_decay=0.0)
-            memory: deque[Trajectory] = deque(maxlen=self.replay)
-            while True:
-                memory.append(self._trajectory(net, evaluate, rng))
-                picked = rng.choice(len(memory), min(self.batch, len(memory)), replace=False)
-                self._update(net, optimiser, [memory[i] for i in picked])
+
+            def learn(evaluate: Evaluator, rng: np.random.Generator) -> None:
+                memory: deque[Trajectory] = deque(maxlen=self.replay)
+                while True:
+                    memory.append(self._trajectory(net, evaluate, rng))
+                    picked = rng.choice(len(memory), min(self.batch, len(memory)),
+                                        replace=False)
+                    self._update(net, optimiser, [memory[i] for i in picked])
+
+            if self.pretrain is not None:
+                learn_elsewhere(learn, self.pretrain, self.pretrain_models, seed,
+                                self.stall_limit)
+            learn(evaluate, rng)
 
     def _trajectory(self, net: nn.Module, evaluate: Evaluator, rng: np.random.Generator
                     ) -> Trajectory:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from agents._torch import seeded
-from agents.base import Agent, Evaluator, check_fraction, check_positive
+from agents.base import Agent, Evaluator, check_fraction, check_positive, learn_elsewhere
 from blox_gym import space
 
 
@@ -36,6 +36,12 @@ class Reinforce(Agent):
     lr: float = 3.5e-4
     entropy_weight: float = 1e-4
     baseline_decay: float = 0.95
+    #: transfer (beyond the paper): first learn on this table for ``pretrain_models``
+    #: models, not charged to the search, then search with the same controller and optimiser
+    pretrain: str | None = None
+    pretrain_models: float = 2000
+
+    extensions = {"pretrain": None, "pretrain_models": 2000}
 
     def __post_init__(self):
         super().__post_init__()
@@ -47,17 +53,24 @@ class Reinforce(Agent):
             controller = Controller(self.hidden)
             optimiser = torch.optim.Adam(controller.parameters(), lr=self.lr,
                                          betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-            baseline = None
-            while True:
-                arch, log_p, entropy = controller.sample(rng)
-                value = evaluate(arch)  # -1 for an invalid encoding
-                reward = value / 100.0 if space.is_valid(arch) else value
-                baseline = reward if baseline is None else (
-                    self.baseline_decay * baseline + (1 - self.baseline_decay) * reward)
-                loss = -(reward - baseline) * log_p - self.entropy_weight * entropy
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
+
+            def learn(evaluate: Evaluator, rng: np.random.Generator) -> None:
+                baseline = None
+                while True:
+                    arch, log_p, entropy = controller.sample(rng)
+                    value = evaluate(arch)  # -1 for an invalid encoding
+                    reward = value / 100.0 if space.is_valid(arch) else value
+                    baseline = reward if baseline is None else (
+                        self.baseline_decay * baseline + (1 - self.baseline_decay) * reward)
+                    loss = -(reward - baseline) * log_p - self.entropy_weight * entropy
+                    optimiser.zero_grad()
+                    loss.backward()
+                    optimiser.step()
+
+            if self.pretrain is not None:
+                learn_elsewhere(learn, self.pretrain, self.pretrain_models, seed,
+                                self.stall_limit)
+            learn(evaluate, rng)
 
 
 class Controller(nn.Module):

@@ -10,8 +10,9 @@ it for ``--budget`` models (charged), ``--seeds`` seeds:
 * in budget, from scratch: the paper's Q-learning and REINFORCE, and ``sb3:PPO`` (relative
   actions, 4 copies of the native vector env sharing the budget), ``sb3:MaskablePPO`` and
   ``sb3:DQN``, all learning inside the budget;
-* transferred: the three SB3 agents first train on another synthetic world (``--world-b``,
-  made by ``blox-gym data synth --seed 1``; ``--pretrain`` models there, not charged), then
+* transferred: the three SB3 agents, Q-learning and REINFORCE first train on another
+  synthetic world (``--world-b``, made by ``blox-gym data synth --seed 1``; ``--pretrain``
+  models there, not charged; the paper's learners through their ``pretrain`` setting), then
   search the evaluated world inside the budget with that policy, which keeps learning.
 
 No setting was tuned on the evaluated world.  Writes ``benchmarks/results/rl/runs.csv``
@@ -43,11 +44,13 @@ SB3 = {  # algorithm -> (settings of SB3Agent), chosen before any run, never tun
                                          "batch_size": 32}},
 }
 BASELINES = ("random", "rea", "qlearning", "reinforce")
+LEARNERS = ("qlearning", "reinforce")  # the paper's learners, also transferred
 
 
 def tasks(seeds: int) -> list[tuple[str, str, int]]:
     """(agent, setting, seed) of every run."""
     out = [(name, "in budget", s) for name in BASELINES for s in range(seeds)]
+    out += [(name, "transferred", s) for name in LEARNERS for s in range(seeds)]
     for algo in SB3:
         out += [(f"sb3:{algo}", setting, s) for setting in ("in budget", "transferred")
                 for s in range(seeds)]
@@ -70,6 +73,9 @@ def run_one(task: tuple[str, str, int], budget: float, world_b: str, pretrain: f
     if setting == "in budget":
         settings = {"env_kwargs": dict(ENV), **SB3[name[4:]]} if name.startswith("sb3:") else {}
         record = agents.make(name, **settings).run(SearchCore(table), Budget(budget), seed)
+    elif name in LEARNERS:
+        record = agents.make(name, pretrain=world_b, pretrain_models=pretrain).run(
+            SearchCore(table), Budget(budget), seed)
     else:
         record = transferred(name[4:], table, world_b, budget, pretrain, seed)
     return {"agent": name, "setting": setting, "seed": seed,
