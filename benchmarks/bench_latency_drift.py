@@ -21,15 +21,13 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from blox_gym.latency.measure import Settings, measure_models
+from blox_gym.latency.measure import Settings, measure_turns
 from blox_gym.modelspec import parse_models
 
 
 def one_pass(ids: list[int], settings: Settings) -> np.ndarray:
     """Mean ms per model, ``settings.interleave`` models at a time."""
-    step = settings.interleave
-    return np.array([s.mean_ms for start in range(0, len(ids), step)
-                     for s in measure_models(ids[start:start + step], settings)])
+    return np.array([summary.mean_ms for _, summary in measure_turns(ids, settings)])
 
 
 def main() -> int:

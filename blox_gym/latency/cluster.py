@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from blox_gym.latency import backends
-from blox_gym.latency.measure import LatencyWriter, Settings, measure_models
+from blox_gym.latency.measure import LatencyWriter, Settings, measure_turns
 from blox_gym.latency.protocol import Summary
 
 
@@ -32,11 +32,7 @@ class _Measurer:
         return backends.hardware(self.device)
 
     def measure(self, ids: Sequence[int], settings: tuple) -> list[tuple[int, tuple]]:
-        chosen = Settings(*settings)
-        step = chosen.interleave
-        return [(int(i), tuple(summary)) for start in range(0, len(ids), step)
-                for i, summary in zip(ids[start:start + step],
-                                      measure_models(ids[start:start + step], chosen))]
+        return [(i, tuple(summary)) for i, summary in measure_turns(ids, Settings(*settings))]
 
 
 def node_types(hardware: Sequence[dict[str, str]]) -> list[list[int]]:

@@ -18,7 +18,7 @@ other hardware or with other settings is refused.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -157,30 +157,48 @@ class LatencyWriter:
         self._mean[:] = np.asarray(mean_ms, dtype=np.float32)
 
 
+def measure_turns(model_ids: Iterable[int], settings: Settings,
+                  measure: Callable[[list[int], Settings], list[Summary]] = measure_models
+                  ) -> Iterator[tuple[int, Summary]]:
+    """``(model id, summary)`` of each model, timed ``settings.interleave`` at a time in the
+    order given; a turn's models come out together once the turn ends."""
+    size = _turn_size(settings)
+    ids = [int(m) for m in model_ids]
+
+    def turns() -> Iterator[tuple[int, Summary]]:
+        for start in range(0, len(ids), size):
+            turn = ids[start:start + size]
+            yield from zip(turn, measure(turn, settings), strict=True)
+
+    return turns()
+
+
+def _turn_size(settings: Settings) -> int:
+    if settings.interleave < 1:
+        raise ValueError(f"interleave must be >= 1, got {settings.interleave}")
+    return settings.interleave
+
+
 def measure_into(path: str | os.PathLike, model_ids: Iterable[int], settings: Settings,
                  measure: Callable[[list[int], Settings], list[Summary]] = measure_models,
                  progress: bool | None = None) -> tuple[str, int]:
     """Measure the models of ``model_ids`` not yet in the store; ``(device name, newly measured)``.
 
-    Models are timed ``settings.interleave`` at a time (in the order given) and written as
+    Models are timed ``settings.interleave`` at a time (:func:`measure_turns`) and written as
     each such turn ends, so an interruption loses at most the models of the current turn.
     ``measure`` times a list of models (default :func:`measure_models`); ``progress``: a
     progress bar (:func:`blox_gym.progress.progress_bar`; ``False`` = none).
     """
     from blox_gym.progress import progress_bar
 
-    if settings.interleave < 1:
-        raise ValueError(f"interleave must be >= 1, got {settings.interleave}")
+    _turn_size(settings)  # checked before the writer touches the store
     writer = LatencyWriter(path, settings, backends.hardware(settings.device))
     ids = np.asarray(list(model_ids), dtype=np.int64)
-    todo = ids[~writer.measured()[ids]].tolist()
-    with progress_bar(total=len(todo), desc=f"latency {writer.name}", unit="model",
-                      enabled=progress) as bar:
-        for start in range(0, len(todo), settings.interleave):
-            turn = todo[start:start + settings.interleave]
-            for model_id, summary in zip(turn, measure(turn, settings), strict=True):
-                writer.write(model_id, summary)
-            bar.update(len(turn))
+    todo = ids[~writer.measured()[ids]]
+    for model_id, summary in progress_bar(measure_turns(todo, settings, measure),
+                                          total=len(todo), desc=f"latency {writer.name}",
+                                          unit="model", enabled=progress):
+        writer.write(model_id, summary)
     return writer.name, len(todo)
 
 
