@@ -120,21 +120,15 @@ def _scores_on_ray(todo: list, batch_size: int, seed: int, address: str | None, 
     Ray tasks finish."""
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk!r}")
-    import ray
+    from blox_gym.ray_session import ray_session
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    try:
+    with ray_session(address) as ray:
         task = ray.remote(num_cpus=1)(_score_chunk)
         pending = [task.remote(todo[i:i + chunk], batch_size, seed)
                    for i in range(0, len(todo), chunk)]
         while pending:
             [done], pending = ray.wait(pending, num_returns=1)
             yield from ray.get(done)
-    finally:
-        if started:  # a Ray instance this call started is shut down at the end
-            ray.shutdown()
 
 
 def _score_chunk(todo: list, batch_size: int, seed: int) -> list[tuple[int, dict[str, float]]]:

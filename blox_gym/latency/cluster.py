@@ -54,15 +54,13 @@ def measure_on_ray(path: str | os.PathLike, model_ids: Iterable[int], settings: 
     """
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
     from blox_gym.progress import progress_bar
+    from blox_gym.ray_session import ray_session
 
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=None if address == "local" else address, include_dashboard=False,
-                 log_to_driver=False)
-    try:
+    with ray_session(address):
         remote = ray.remote(num_cpus=1)(_Measurer)
         nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"]]
         actors = [remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
@@ -89,9 +87,6 @@ def measure_on_ray(path: str | os.PathLike, model_ids: Iterable[int], settings: 
                 running[actor.measure.remote(chunks.pop(0), tuple(settings))] = actor
         bar.close()
         return writer.name, len(todo)
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _choose(actors: list, hardware: list[dict[str, str]], node_type: int | None):
