@@ -53,8 +53,8 @@ class _PlateauEvaluator(Evaluator):
         self.units = units
         self._best, self._since = -np.inf, outer.core.spent
 
-    def __call__(self, arch, fidelity=None) -> float:
-        value = super().__call__(arch, fidelity)
+    def __call__(self, arch, fidelity=None, resume: bool = True) -> float:
+        value = super().__call__(arch, fidelity, resume)
         if value > self._best:
             self._best, self._since = value, self.core.spent
         elif self.core.spent - self._since >= self.units:

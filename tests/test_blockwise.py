@@ -7,7 +7,7 @@ import pytest
 
 import agents
 from agents.lana import _best_left, model_scores, solve
-from agents.studies import collect, iterative_tables, run_study
+from agents.studies import STUDIES, collect, iterative_tables, run_study
 from blox_gym.core import SCRATCH, Budget, FineTune, SearchCore
 from blox_gym.table import Table
 
@@ -109,6 +109,26 @@ def test_bad_teacher_and_old_tables(ft_table, small_store):
         run(Table(small_store[0]), "blockwise", 10, searcher="random")
     with pytest.raises(ValueError, match="plateau switch fine-tunes"):
         agents.make("blockwise", finetune_epochs=None, plateau=6.0)
+
+
+@pytest.mark.parametrize("study,run_", [(s, r) for s, runs in STUDIES.items() for r in runs],
+                         ids=lambda v: v if isinstance(v, str) else f"{v.setting}-{v.agent}")
+def test_every_study_run_starts(ft_table, study, run_, tmp_path):
+    """Each curve of each study runs on a small budget, with the protocol of its setting."""
+    rec = agents.make(run_.name, **run_.settings).run(SearchCore(ft_table), Budget(10.5), seed=0)
+    cost = rec["cost_models"]
+    assert len(cost) > 1 and (cost[:-1] < 10.5 - 1e-9).all()  # stops once the budget is spent
+    settings = run_.settings
+    if run_.name not in ("blockwise", "iterative"):
+        expected = SCRATCH
+    elif run_.name == "iterative":
+        expected = "finetune:mediocre:D10:FT10"
+    elif settings.get("finetune_epochs", 10) is None:
+        expected = SCRATCH
+    else:
+        expected = (f"finetune:M1:D{settings.get('distill_epochs', 10)}:"
+                    f"FT{settings.get('finetune_epochs', 200)}")  # Figure 18: FT200
+    assert rec["protocol"][0] == expected
 
 
 def test_study_writes_results_and_figure(ft_table, tmp_path):
