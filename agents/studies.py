@@ -103,20 +103,27 @@ def run_study(name: str, out: str | os.PathLike, seeds: int | None = None,
     out.mkdir(parents=True, exist_ok=True)
     for run in runs:
         run_experiment(run.name, path, budget, "models", seeds, jobs,
-                       out_dir=out / "runs" / _slug(run.setting) / run.agent,
+                       out_dir=run_folder(out, run).parent,
                        settings=run.settings, progress=progress)
     return collect(name, out, table)
+
+
+def run_folder(out: str | os.PathLike, run: Run) -> Path:
+    """Where the finished seeds of ``run`` live under a study's output folder ``out``."""
+    from agents.runner import agent_label
+
+    return Path(out) / "runs" / _slug(run.setting) / run.agent / agent_label(run.name)
 
 
 def collect(name: str, out: str | os.PathLike, table: Table) -> pd.DataFrame:
     """Write ``results.csv``, ``summary.md`` and the figure of study ``name`` from the seeds
     finished so far under ``out/runs`` (all of them after :func:`run_study`)."""
-    from agents.runner import agent_label, load_seed
+    from agents.runner import load_seed
 
     out = Path(out)
     frames = []
     for run in STUDIES[name]:
-        folder = out / "runs" / _slug(run.setting) / run.agent / agent_label(run.name)
+        folder = run_folder(out, run)
         for file in sorted(folder.glob("seed-*.parquet")):
             rows = load_seed(folder, int(file.stem.split("-")[1]))
             rows = rows.rename(columns={"cost_models": "cost"})
