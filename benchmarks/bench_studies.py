@@ -1,7 +1,7 @@
 """The five blockwise studies together: wall time on this machine and CPU time per curve.
 
-    python benchmarks/bench_studies.py [--seeds 10] [--jobs 2] [--agents a,b | --skip b]
-                                       [--work DIR]
+    python benchmarks/bench_studies.py [--seeds 10] [--jobs 2] [--studies s,t]
+                                       [--agents a,b | --skip b] [--work DIR]
 
 Runs every study of ``agents.studies.STUDIES`` with ``run_study`` (seeds in parallel,
 resumable: runs live in ``--work``, default ``~/.cache/blox-gym-bench-studies``), copies each
@@ -9,7 +9,8 @@ study's ``results.csv``, ``summary.md`` and figure into ``benchmarks/results/stu
 and writes ``benchmarks/results/studies/timing.json``: the wall time of this invocation per
 study with the load average, and per curve the search CPU seconds of every finished seed
 (recorded by the runner, so resumed seeds count too).  ``--agents``/``--skip`` choose the
-curves, so the cheap ones can be timed apart from an expensive one.
+curves, so the cheap ones can be timed apart from an expensive one; ``--studies`` the studies
+(all by default).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--studies", help="only these studies, comma-separated")
     parser.add_argument("--agents", help="only these agents' curves, comma-separated")
     parser.add_argument("--skip", help="all curves but these agents', comma-separated")
     parser.add_argument("--work", type=Path,
@@ -59,7 +61,8 @@ def main() -> int:
     for name, runs in STUDIES.items():
         agents_here = list(dict.fromkeys(run.agent for run in runs))
         chosen = [a for a in agents_here
-                  if (not args.agents or a in args.agents.split(","))
+                  if (not args.studies or name in args.studies.split(","))
+                  and (not args.agents or a in args.agents.split(","))
                   and (not args.skip or a not in args.skip.split(","))]
         work = args.work / name
         if chosen:
