@@ -147,8 +147,8 @@ def test_pareto_report_of_runner_folders(ft_table, tmp_path, capsys):
     per_seed = pd.read_csv(tmp_path / "figs" / "runs-pareto.csv")
     fronts = pd.read_csv(tmp_path / "figs" / "runs-fronts.csv")
     assert tuple(per_seed.columns) == SEED_COLUMNS and tuple(fronts.columns) == POINT_COLUMNS
-    assert per_seed[["agent", "seed"]].values.tolist() == [["lana", 0], ["blockwise", 0],
-                                                           ["blockwise", 1]]
+    assert per_seed[["agent", "seed"]].values.tolist() == [
+        ["lana", 0], ["blockwise(random)", 0], ["blockwise(random)", 1]]
     truth = pareto.true_front(ft_table, "latency:dev-a")
     # LANA's seed, recomputed from its rows: models trained from scratch, test top-1 of seed 0
     rows = pd.read_parquet(tmp_path / "a" / "lana" / "seed-0000.parquet")
@@ -160,7 +160,7 @@ def test_pareto_report_of_runner_folders(ft_table, tmp_path, capsys):
     assert lana["hypervolume_ratio"] == pytest.approx(lana["hypervolume"] / truth.hypervolume)
     assert (lana["reference_test"], lana["reference_cost"]) == pytest.approx(truth.reference)
     # fine-tuned students are scored with their fine-tuned test top-1
-    tuned = fronts[fronts["agent"] == "blockwise"]
+    tuned = fronts[fronts["agent"] == "blockwise(random)"]
     assert set(tuned["protocol"]) == {"finetune:M1:D10:FT50"}
     np.testing.assert_allclose(tuned["test_top1"],
                                ft_table.finetuned(tuned["model_id"].to_numpy(), "M1", 10, 50,
