@@ -194,6 +194,12 @@ def report(rows: dict, sample: np.ndarray, args: argparse.Namespace) -> None:
         line(f"sum of the five {label}", [total], "of medians")
     seconds = [row["seconds"][ALL] for row in rows.values() if ALL in row.get("seconds", {})]
     line("all five in one call", seconds, f"median of {len(seconds)}")
+    both = [row["seconds"] for row in rows.values() if len(row.get("seconds", {})) > 1]
+    if both:
+        alone = statistics.median(sum(s[n] for n in proxies.PROXIES) for s in both)
+        together = statistics.median(s[ALL] for s in both)
+        print(f"on the {len(both)} models timed both ways: the five alone {alone:.2f} s, in one "
+              f"call {together:.2f} s (medians): {alone / together:.2f}x")
 
     ids = np.array([int(m) for m in rows])
     columns = {n: np.array([rows[str(m)]["values"][n] for m in ids]) for n in proxies.PROXIES}
