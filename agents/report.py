@@ -68,11 +68,12 @@ def load_runs(dirs) -> Runs:
     from agents.runner import load_seed
 
     folders = find_folders(dirs)
-    names = [json.loads((f / "config.json").read_text())["config"]["agent"] for f in folders]
+    found = [json.loads((f / "config.json").read_text())["config"] for f in folders]
+    names = [display_name(config) for config in found]
     frames, configs = [], {}
-    for folder, name in zip(folders, names):
+    for folder, name, config in zip(folders, names, found):
         key = name if names.count(name) == 1 else f"{name} ({folder})"
-        configs[key] = json.loads((folder / "config.json").read_text())["config"]
+        configs[key] = config
         for path in sorted(folder.glob("seed-*.parquet")):
             frame = load_seed(folder, int(path.stem.split("-")[1]))
             if "cost_wallclock" not in frame:  # written before the column: one model at a time
@@ -81,6 +82,13 @@ def load_runs(dirs) -> Runs:
     if not frames:
         raise FileNotFoundError(f"no finished seeds in {', '.join(map(str, folders))}")
     return Runs(pd.concat(frames, ignore_index=True), configs)
+
+
+def display_name(config: dict) -> str:
+    """An agent's name in reports; a procedure wrapping a searcher (``blockwise``,
+    ``iterative``) names it too: ``blockwise(donna)``."""
+    searcher = (config.get("settings") or {}).get("searcher")
+    return f"{config['agent']}({searcher})" if searcher else config["agent"]
 
 
 def step_values(cost: np.ndarray, value: np.ndarray, grid: np.ndarray) -> np.ndarray:

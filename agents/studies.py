@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -80,32 +81,49 @@ SEEDS = {"finetune-epochs": 10, "distill-epochs": 10, "with-finetune": 10,
 
 def run_study(name: str, out: str | os.PathLike, seeds: int | None = None,
               table_path: str | None = None, jobs: int = 1, budget: float = BUDGET,
-              progress: bool | None = None) -> pd.DataFrame:
+              progress: bool | None = None, only: Sequence[str] | None = None) -> pd.DataFrame:
     """Run study ``name`` (``seeds`` per curve, default :data:`SEEDS`) into ``out``;
-    returns the rows of ``results.csv``."""
+    returns the rows of ``results.csv`` (every curve's finished seeds).  ``only``: run just
+    the curves of these agents (e.g. ``["brp_nas"]``); the others keep what they have."""
     if name not in STUDIES:
         raise ValueError(f"unknown study {name!r}; available: {', '.join(STUDIES)}")
+    runs = STUDIES[name]
+    if only is not None:
+        agents_here = list(dict.fromkeys(run.agent for run in runs))
+        unknown = [a for a in only if a not in agents_here]
+        if unknown or not only:
+            raise ValueError(f"study {name!r} has no curve of agent "
+                             f"{unknown[0] if unknown else '(none given)'!r}; "
+                             f"its agents: {', '.join(agents_here)}")
+        runs = tuple(run for run in runs if run.agent in only)
     seeds = SEEDS[name] if seeds is None else seeds
     out = Path(out)
     table = open_table(table_path)
     path = str(table_path) if table_path is not None else str(default_path())
     out.mkdir(parents=True, exist_ok=True)
-    for run in STUDIES[name]:
+    for run in runs:
         run_experiment(run.name, path, budget, "models", seeds, jobs,
-                       out_dir=out / "runs" / _slug(run.setting) / run.agent,
+                       out_dir=run_folder(out, run).parent,
                        settings=run.settings, progress=progress)
     return collect(name, out, table)
+
+
+def run_folder(out: str | os.PathLike, run: Run) -> Path:
+    """Where the finished seeds of ``run`` live under a study's output folder ``out``."""
+    from agents.runner import agent_label
+
+    return Path(out) / "runs" / _slug(run.setting) / run.agent / agent_label(run.name)
 
 
 def collect(name: str, out: str | os.PathLike, table: Table) -> pd.DataFrame:
     """Write ``results.csv``, ``summary.md`` and the figure of study ``name`` from the seeds
     finished so far under ``out/runs`` (all of them after :func:`run_study`)."""
-    from agents.runner import agent_label, load_seed
+    from agents.runner import load_seed
 
     out = Path(out)
     frames = []
     for run in STUDIES[name]:
-        folder = out / "runs" / _slug(run.setting) / run.agent / agent_label(run.name)
+        folder = run_folder(out, run)
         for file in sorted(folder.glob("seed-*.parquet")):
             rows = load_seed(folder, int(file.stem.split("-")[1]))
             rows = rows.rename(columns={"cost_models": "cost"})

@@ -148,6 +148,19 @@ def test_study_writes_results_and_figure(ft_table, tmp_path):
     assert len(again) == len(on_disk) and (tmp_path / "results.csv").exists()
 
 
+def test_study_runs_chosen_curves(ft_table, tmp_path):
+    results = run_study("distill-epochs", tmp_path, seeds=1, table_path=ft_table.path,
+                        budget=10.5, progress=False, only=["lana"])
+    assert set(results["agent"]) == {"lana"} and set(results["setting"]) == {"D1", "D10"}
+    both = run_study("distill-epochs", tmp_path, seeds=1, table_path=ft_table.path,
+                     budget=10.5, progress=False, only=["donna"])
+    assert set(both["agent"]) == {"donna", "lana"}  # the lana curves are kept
+    pd.testing.assert_frame_equal(both[both["agent"] == "lana"].reset_index(drop=True),
+                                  results.reset_index(drop=True))
+    with pytest.raises(ValueError, match="no curve of agent 'rea'; its agents: donna, lana"):
+        run_study("distill-epochs", tmp_path, only=["rea"])
+
+
 def test_search_options_wrap_the_agent():
     import argparse
 

@@ -72,12 +72,13 @@ def test_summary_of_a_hand_made_record():
 
 
 def test_report_command_writes_figure_and_summary(tmp_path, capsys):
-    for agent in ("a", "b"):
+    for agent in ("a", "b", "blockwise"):
         folder = tmp_path / agent
         folder.mkdir()
+        settings = {"searcher": "donna"} if agent == "blockwise" else {}
         (folder / "config.json").write_text(json.dumps({"config": {
             "agent": agent, "table": TABLE, "budget": 3 if agent == "a" else 2.5,
-            "unit": "models"}}))
+            "unit": "models", "settings": settings}}))
         rows = hand_made(agent)
         for seed, part in rows.groupby("seed"):
             full = {c: part[c].to_numpy() if c in part else np.zeros(len(part))
@@ -89,12 +90,12 @@ def test_report_command_writes_figure_and_summary(tmp_path, capsys):
     assert report_command.run(parser.parse_args([str(tmp_path), "--out", str(out)])) == 0
     assert out.stat().st_size > 10_000
     summary = pd.read_csv(out.with_suffix(".csv"))
-    assert summary["agent"].tolist() == ["a", "b"]
+    assert summary["agent"].tolist() == ["a", "b", "blockwise(donna)"]  # the wrapped searcher
     markdown = out.with_suffix(".md").read_text()
     assert markdown.startswith("hand-made (SYNTHETIC surrogate, not measured)")
     assert "| b | unrecorded | 2 (all identical) | 2.5 models |" in capsys.readouterr().out
-    assert "budgets differ (a: 3 models, b: 2.5 models)" in report._figure_note(
-        report.load_runs([tmp_path]), "models")
+    note = report._figure_note(report.load_runs([tmp_path]), "models")
+    assert "budgets differ (a: 3 models, b: 2.5 models, blockwise(donna): 2.5 models)" in note
     with pytest.raises(FileNotFoundError, match="no runner output"):
         report.load_runs([tmp_path / "figs"])
 

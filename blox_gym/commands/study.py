@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--data", help="table path or URL (default: the synthetic default)")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once (1)")
     parser.add_argument("--budget", type=float, default=100.0, help="units per run (100)")
+    parser.add_argument("--agents", type=lambda text: [a for a in text.split(",") if a],
+                        help="run only these agents' curves, comma-separated (e.g. brp_nas)")
     parser.add_argument("--collect", action="store_true",
                         help="run nothing: write the results of the seeds finished so far")
     return parser
@@ -27,6 +29,7 @@ def run(args) -> int:
     if args.collect:
         collect(args.name, args.out, open_table(args.data))
     else:
-        run_study(args.name, args.out, args.seeds, args.data, args.jobs, args.budget)
+        run_study(args.name, args.out, args.seeds, args.data, args.jobs, args.budget,
+                  only=args.agents)
     print(f"{args.out}/results.csv, {args.out}/summary.md, {args.out}/{args.name}.png")
     return 0
