@@ -19,13 +19,17 @@ better" for every proxy.
 
 These follow Abdelfattah et al., "Zero-Cost Proxies for Lightweight NAS" (ICLR 2021) and the
 NASLib definitions.  Batch-level proxies are invariant to the order of the batch.
+
+Cost: the four batch proxies share one forward pass (:class:`Probe`), so all five together
+cost about 40% of the sum of their costs measured one at a time (see BENCHMARKS.md), with the
+same values to the last bit.
 """
 
 from __future__ import annotations
 
 import copy
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -53,22 +57,79 @@ def _weights(net: nn.Module) -> list[Tensor]:
     return [m.weight for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
-class Probe:
-    """One untrained network and one batch; each proxy runs on its own copy of the network,
-    and the loss gradients are computed once for ``grad_norm`` and ``snip``."""
+# What each batch proxy reads from the shared pass (synflow has its own pass).
+NEEDS = {"grad_norm": "loss_gradients", "snip": "loss_gradients",
+         "jacob_cov": "input_gradients", "naswot": "kernel"}
 
-    def __init__(self, net: nn.Module, images: Tensor, labels: Tensor):
+
+class Probe:
+    """One untrained network, one batch and the proxies ``names`` to be measured on them.
+
+    ``synflow`` runs on its own float64 copy of the network.  The four batch proxies share one
+    pass (:meth:`shared`) on one train-mode copy: a single forward of the batch, with the ReLU
+    codes of ``naswot`` recorded by hooks, then at most two backward passes with
+    :func:`torch.autograd.grad`: the cross-entropy w.r.t. the conv and linear weights
+    (``grad_norm``, ``snip``) and the summed logits w.r.t. the images only (``jacob_cov``).
+    Only what ``names`` need is computed (``naswot`` alone: one forward without gradients), and
+    each value equals the one measured alone: the proxies never change the network or the
+    batch, and every pass computes exactly what it would compute alone.
+    """
+
+    def __init__(self, net: nn.Module, images: Tensor, labels: Tensor,
+                 names: Sequence[str] = PROXIES):
         self.net, self.images, self.labels = net, images, labels
+        self.needs = {NEEDS[name] for name in names if name in NEEDS}
 
     def copy(self) -> nn.Module:
         return copy.deepcopy(self.net)
 
+    def shared(self, field: str) -> Any:
+        """``field`` of the shared pass (computed on first use, for all of ``self.needs``):
+        ``loss_gradients``, a list of ``(weight, dL/dweight)`` per conv and linear layer;
+        ``input_gradients``, ``d(sum of logits)/d(images)``; ``kernel``, the naswot kernel."""
+        if field not in self.needs:
+            raise ValueError(f"{field!r} is not computed by this probe, which computes "
+                             f"{sorted(self.needs)}: give the proxy in Probe(names=...)")
+        return self._shared[field]
+
     @cached_property
-    def loss_gradients(self) -> list[tuple[Tensor, Tensor]]:
-        """``(weight, dL/dweight)`` of every conv and linear layer, BatchNorm in train mode."""
+    def _shared(self) -> dict[str, Any]:
+        n, wanted = len(self.images), self.needs
         net = self.copy().train()
-        nn.functional.cross_entropy(net(self.images), self.labels).backward()
-        return [(w.detach(), w.grad) for w in _weights(net)]
+        images = self.images.clone().requires_grad_("input_gradients" in wanted)
+        kernel = torch.zeros((n, n), dtype=torch.float64)
+
+        def record(module: nn.Module, inputs: Any, output: Tensor) -> None:
+            kernel.add_(agreements(output.detach().reshape(n, -1) > 0))
+
+        hooks = ([m.register_forward_hook(record) for m in net.modules()
+                  if isinstance(m, nn.ReLU)] if "kernel" in wanted else [])
+        try:
+            with torch.set_grad_enabled(bool(wanted - {"kernel"})):
+                logits = net(images)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        out: dict[str, Any] = {"kernel": kernel}
+        if "loss_gradients" in wanted:
+            weights = _weights(net)
+            loss = nn.functional.cross_entropy(logits, self.labels)
+            gradients = torch.autograd.grad(loss, weights,
+                                            retain_graph="input_gradients" in wanted)
+            out["loss_gradients"] = [(w.detach(), g) for w, g in zip(weights, gradients)]
+        if "input_gradients" in wanted:
+            out["input_gradients"] = torch.autograd.grad(logits.sum(), images)[0]
+        return out
+
+
+def agreements(codes: Tensor) -> Tensor:
+    """``K[i, j]``, the number of columns on which the boolean rows ``i`` and ``j`` of
+    ``codes`` agree, float64.  Exact: ``units - a_i - a_j + 2 (C C^T)_ij`` with ``a`` the
+    active counts, the product in float32 whose integer sums stay below ``2**24``."""
+    units = codes.shape[1]
+    ones = codes.to(torch.float32 if units < 2**24 else torch.float64)
+    active = ones.sum(1, dtype=torch.float64)
+    return units - active[:, None] - active[None, :] + 2 * (ones @ ones.T).double()
 
 
 def synflow(probe: Probe) -> float:
@@ -82,37 +143,22 @@ def synflow(probe: Probe) -> float:
 
 
 def grad_norm(probe: Probe) -> float:
-    return float(sum(g.norm() for _, g in probe.loss_gradients))
+    return float(sum(g.norm() for _, g in probe.shared("loss_gradients")))
 
 
 def snip(probe: Probe) -> float:
-    return float(sum((w * g).abs().sum() for w, g in probe.loss_gradients))
+    return float(sum((w * g).abs().sum() for w, g in probe.shared("loss_gradients")))
 
 
 def jacob_cov(probe: Probe) -> float:
-    net = probe.copy().train()
-    x = probe.images.clone().requires_grad_(True)
-    net(x).sum().backward()
-    jacobian = x.grad.reshape(len(x), -1).double()
+    gradients = probe.shared("input_gradients")
+    jacobian = gradients.reshape(len(gradients), -1).double()
     eigenvalues = torch.linalg.eigvalsh(torch.corrcoef(jacobian))
     return float(-(torch.log(eigenvalues + JACOB_K) + 1 / (eigenvalues + JACOB_K)).sum())
 
 
 def naswot(probe: Probe) -> float:
-    n = len(probe.images)
-    kernel = torch.zeros((n, n), dtype=torch.float64)
-
-    def record(module, inputs, output):
-        codes = (output.reshape(n, -1) > 0).double()
-        kernel.add_(codes @ codes.T + (1 - codes) @ (1 - codes).T)
-
-    net = probe.copy().train()
-    hooks = [m.register_forward_hook(record) for m in net.modules() if isinstance(m, nn.ReLU)]
-    with torch.no_grad():
-        net(probe.images)
-    for hook in hooks:
-        hook.remove()
-    return float(torch.linalg.slogdet(kernel)[1])
+    return float(torch.linalg.slogdet(probe.shared("kernel"))[1])
 
 
 MEASURES: dict[str, Callable[[Probe], float]] = {
@@ -132,13 +178,14 @@ def check_names(names: Sequence[str]) -> list[str]:
 
 def score(model: int, names: Sequence[str] = PROXIES, batch: tuple[Tensor, Tensor] | None = None,
           seed: int = 0) -> dict[str, float]:
-    """The proxies ``names`` of model id ``model``: each on a fresh copy of the network
-    initialised from ``seed``, on ``batch`` (default :func:`minibatch` of ``seed``)."""
+    """The proxies ``names`` of model id ``model`` on the network initialised from ``seed``
+    and ``batch`` (default :func:`minibatch` of ``seed``), in one :class:`Probe`: asking for
+    several at once is cheaper and gives the values each gets alone."""
     names = check_names(names)
     images, labels = minibatch(seed=seed) if batch is None else batch
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        probe = Probe(BloxNet(int(model)), images, labels)
+        probe = Probe(BloxNet(int(model)), images, labels, names)
     return {name: MEASURES[name](probe) for name in names}
 
 

@@ -51,6 +51,27 @@ def test_blox_proxies_properties(torch_one_thread):
     assert proxies.score(24519, ["synflow"], batch=other)["synflow"] == values["synflow"]
 
 
+def test_shared_pass_gives_each_proxy_its_value_alone(torch_one_thread):
+    batch = proxies.minibatch(4, seed=3)
+    for model in (0, 24519, 91124):
+        together = proxies.score(model, proxies.PROXIES, batch)
+        for name in proxies.PROXIES:  # alone: only its own pass (naswot: no gradients)
+            alone = proxies.score(model, [name], batch)[name]
+            assert together[name] == pytest.approx(alone, rel=1e-9, abs=0), (model, name)
+    probe = proxies.Probe(nn.Linear(2, 2), torch.randn(3, 2), torch.zeros(3, dtype=torch.long),
+                          names=["naswot"])
+    with pytest.raises(ValueError, match="'loss_gradients' is not computed by this probe"):
+        proxies.grad_norm(probe)
+
+
+def test_agreements_count_exactly():
+    codes = torch.rand(5, 3001, generator=torch.Generator().manual_seed(0)) > 0.5
+    ones = codes.double()  # the definition: agreements on active plus on inactive units
+    expected = ones @ ones.T + (1 - ones) @ (1 - ones).T
+    assert torch.equal(proxies.agreements(codes), expected)
+    assert torch.equal(torch.diagonal(expected), torch.full((5,), 3001.0))
+
+
 def test_proxies_differ_between_models_and_repeat(torch_one_thread):
     batch = proxies.minibatch(4, seed=0)
     first = [proxies.score(m, ["synflow", "naswot"], batch) for m in (0, 24519, 91124)]
