@@ -81,14 +81,17 @@ SEEDS = {"finetune-epochs": 10, "distill-epochs": 10, "with-finetune": 10,
 
 def run_study(name: str, out: str | os.PathLike, seeds: int | None = None,
               table_path: str | None = None, jobs: int = 1, budget: float = BUDGET,
-              progress: bool | None = None, only: Sequence[str] | None = None) -> pd.DataFrame:
+              progress: bool | None = None, only: str | Sequence[str] | None = None
+              ) -> pd.DataFrame:
     """Run study ``name`` (``seeds`` per curve, default :data:`SEEDS`) into ``out``;
     returns the rows of ``results.csv`` (every curve's finished seeds).  ``only``: run just
-    the curves of these agents (e.g. ``["brp_nas"]``); the others keep what they have."""
+    the curves of this agent or these agents (``"brp_nas"``, ``["donna", "lana"]``); the
+    others keep what they have."""
     if name not in STUDIES:
         raise ValueError(f"unknown study {name!r}; available: {', '.join(STUDIES)}")
     runs = STUDIES[name]
     if only is not None:
+        only = [only] if isinstance(only, str) else list(only)
         agents_here = list(dict.fromkeys(run.agent for run in runs))
         unknown = [a for a in only if a not in agents_here]
         if unknown or not only:

@@ -153,7 +153,7 @@ def test_study_runs_chosen_curves(ft_table, tmp_path):
                         budget=10.5, progress=False, only=["lana"])
     assert set(results["agent"]) == {"lana"} and set(results["setting"]) == {"D1", "D10"}
     both = run_study("distill-epochs", tmp_path, seeds=1, table_path=ft_table.path,
-                     budget=10.5, progress=False, only=["donna"])
+                     budget=10.5, progress=False, only="donna")  # one name as a str
     assert set(both["agent"]) == {"donna", "lana"}  # the lana curves are kept
     pd.testing.assert_frame_equal(both[both["agent"] == "lana"].reset_index(drop=True),
                                   results.reset_index(drop=True))
