@@ -136,18 +136,30 @@ class Agent(ABC):
         """Spend the budget through ``evaluate``; may return early (the run then ends)."""
 
 
-def learn_elsewhere(learn: Callable[[Evaluator, np.random.Generator], None], table: str,
-                    models: float, seed: int, stall_limit: int) -> None:
-    """Run ``learn(evaluate, rng)`` on another ``table`` (a path or URL) for ``models`` models,
-    charged there and not to the search that calls it: a policy that keeps what it learned
-    is then transferred (e.g. from a world made by ``blox-gym data synth --seed S``)."""
-    from blox_gym.table import open_table
+@dataclasses.dataclass
+class Transferable(Agent):
+    """An agent that can learn on another table first (transfer, beyond the paper):
+    ``pretrain`` (a table path or URL) for ``pretrain_models`` models, charged there and not
+    to the search, which then goes on with what was learned (e.g. from a world made by
+    ``blox-gym data synth --seed S``)."""
 
-    core = SearchCore(open_table(table), budget=Budget(models, "models"))
-    try:
-        learn(Evaluator(core, stall_limit), np.random.default_rng([int(seed), 1]))
-    except (BudgetExhausted, SearchStalled):
-        pass
+    pretrain: str | None = None
+    pretrain_models: float = 2000
+    extensions: ClassVar[dict[str, Any]] = {"pretrain": None, "pretrain_models": 2000}
+
+    def learn_then_search(self, learn: Callable[[Evaluator, np.random.Generator], None],
+                          evaluate: Evaluator, rng: np.random.Generator, seed: int) -> None:
+        """``learn(evaluate, rng)`` on the ``pretrain`` table if one is set, then here."""
+        if self.pretrain is not None:
+            from blox_gym.table import open_table
+
+            core = SearchCore(open_table(self.pretrain),
+                              budget=Budget(self.pretrain_models, "models"))
+            try:
+                learn(Evaluator(core, self.stall_limit), np.random.default_rng([int(seed), 1]))
+            except (BudgetExhausted, SearchStalled):
+                pass
+        learn(evaluate, rng)
 
 
 def check_positive(agent: Agent, *names: str) -> None:

@@ -26,8 +26,7 @@ import torch
 from torch import nn
 
 from agents._torch import seeded
-from agents.base import (Agent, Evaluator, check_fraction, check_positive, learn_elsewhere,
-                         random_valid)
+from agents.base import Evaluator, Transferable, check_fraction, check_positive, random_valid
 from blox_gym import space
 
 
@@ -39,8 +38,10 @@ class Trajectory(NamedTuple):
 
 
 @dataclasses.dataclass
-class QLearning(Agent):
-    """Epsilon-greedy deep Q-learning on two-edit trajectories, reward at the end."""
+class QLearning(Transferable):
+    """Epsilon-greedy deep Q-learning on two-edit trajectories, reward at the end; with
+    ``pretrain`` (:class:`~agents.base.Transferable`) the network and optimiser learn on
+    another table first."""
 
     name = "qlearning"
     paper = {"hidden": 128, "layers": 4, "epsilon": 0.1, "discount": 0.1, "replay": 32,
@@ -53,12 +54,6 @@ class QLearning(Agent):
     batch: int = 8
     lr: float = 3.5e-4
     mask_edits: bool = False
-    #: transfer (beyond the paper): first learn on this table for ``pretrain_models``
-    #: models, not charged to the search, then search with the same network and optimiser
-    pretrain: str | None = None
-    pretrain_models: float = 2000
-
-    extensions = {"pretrain": None, "pretrain_models": 2000}
 
     def __post_init__(self):
         super().__post_init__()
@@ -80,10 +75,7 @@ class QLearning(Agent):
                                         replace=False)
                     self._update(net, optimiser, [memory[i] for i in picked])
 
-            if self.pretrain is not None:
-                learn_elsewhere(learn, self.pretrain, self.pretrain_models, seed,
-                                self.stall_limit)
-            learn(evaluate, rng)
+            self.learn_then_search(learn, evaluate, rng, seed)
 
     def _trajectory(self, net: nn.Module, evaluate: Evaluator, rng: np.random.Generator
                     ) -> Trajectory:

@@ -22,13 +22,15 @@ import torch
 from torch import nn
 
 from agents._torch import seeded
-from agents.base import Agent, Evaluator, check_fraction, check_positive, learn_elsewhere
+from agents.base import Evaluator, Transferable, check_fraction, check_positive
 from blox_gym import space
 
 
 @dataclasses.dataclass
-class Reinforce(Agent):
-    """Policy-gradient search with an auto-regressive LSTM controller."""
+class Reinforce(Transferable):
+    """Policy-gradient search with an auto-regressive LSTM controller; with ``pretrain``
+    (:class:`~agents.base.Transferable`) the controller and optimiser learn on another table
+    first."""
 
     name = "reinforce"
     paper = {"hidden": 100, "lr": 3.5e-4, "entropy_weight": 1e-4}
@@ -36,12 +38,6 @@ class Reinforce(Agent):
     lr: float = 3.5e-4
     entropy_weight: float = 1e-4
     baseline_decay: float = 0.95
-    #: transfer (beyond the paper): first learn on this table for ``pretrain_models``
-    #: models, not charged to the search, then search with the same controller and optimiser
-    pretrain: str | None = None
-    pretrain_models: float = 2000
-
-    extensions = {"pretrain": None, "pretrain_models": 2000}
 
     def __post_init__(self):
         super().__post_init__()
@@ -67,10 +63,7 @@ class Reinforce(Agent):
                     loss.backward()
                     optimiser.step()
 
-            if self.pretrain is not None:
-                learn_elsewhere(learn, self.pretrain, self.pretrain_models, seed,
-                                self.stall_limit)
-            learn(evaluate, rng)
+            self.learn_then_search(learn, evaluate, rng, seed)
 
 
 class Controller(nn.Module):
