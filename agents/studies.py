@@ -92,7 +92,7 @@ def run_study(name: str, out: str | os.PathLike, seeds: int | None = None,
     runs = STUDIES[name]
     if only is not None:
         only = [only] if isinstance(only, str) else list(only)
-        agents_here = list(dict.fromkeys(run.agent for run in runs))
+        agents_here = study_agents(name)
         unknown = [a for a in only if a not in agents_here]
         if unknown or not only:
             raise ValueError(f"study {name!r} has no curve of agent "
@@ -109,6 +109,11 @@ def run_study(name: str, out: str | os.PathLike, seeds: int | None = None,
                        out_dir=run_folder(out, run).parent,
                        settings=run.settings, progress=progress)
     return collect(name, out, table)
+
+
+def study_agents(name: str) -> list[str]:
+    """The agents of study ``name``'s curves, in order, each once."""
+    return list(dict.fromkeys(run.agent for run in STUDIES[name]))
 
 
 def run_folder(out: str | os.PathLike, run: Run) -> Path:

@@ -52,15 +52,14 @@ def main() -> int:
                         default=Path.home() / ".cache" / "blox-gym-bench-studies")
     args = parser.parse_args()
 
-    from agents.studies import STUDIES, collect, run_study
+    from agents.studies import STUDIES, collect, run_study, study_agents
     from blox_gym.table import open_table
 
     table = open_table()
     timing_path = RESULTS / "timing.json"
     timing = json.loads(timing_path.read_text()) if timing_path.exists() else {}
-    for name, runs in STUDIES.items():
-        agents_here = list(dict.fromkeys(run.agent for run in runs))
-        chosen = [a for a in agents_here
+    for name in STUDIES:
+        chosen = [a for a in study_agents(name)
                   if (not args.studies or name in args.studies.split(","))
                   and (not args.agents or a in args.agents.split(","))
                   and (not args.skip or a not in args.skip.split(","))]
